@@ -1,0 +1,1 @@
+"""HTTP layer only: one module per OpenAPI tag; function name = operationId."""

@@ -1,0 +1,28 @@
+"""What handlers need from the request: the services and the caller as an owner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion import request
+
+from music_studio.errors import OrganizationAccessDenied
+from music_studio.identity import Principal
+from music_studio.jobs import Owner
+from music_studio.services import Services
+
+
+def services() -> Services:
+    found: Services = request.state.services
+    return found
+
+
+def owner(organization_id: str, token_info: dict[str, Any]) -> Owner:
+    """The caller within the path's organisation; 403 when they are not a member."""
+    principal: Principal = token_info["principal"]
+    if organization_id not in principal.organization_ids:
+        raise OrganizationAccessDenied(f"caller is not a member of {organization_id}")
+    return Owner(organization_id=organization_id, user_id=principal.user_id)
+
+
+JSON = {"Content-Type": "application/json"}

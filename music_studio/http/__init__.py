@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the app: middleware, error rendering, body validation."""
