@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import connexion
@@ -13,12 +12,12 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
 from music_studio.http import errors as http_errors
+from music_studio.http.errors import SPEC
 from music_studio.http.middleware import BodyLimitMiddleware, MediaCorsMiddleware, RequestIdMiddleware
 from music_studio.http.validation import VALIDATORS
 from music_studio.services import Services
 from music_studio.settings import Settings
 
-SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> connexion.AsyncApp:

@@ -32,6 +32,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Alembic narrates every plugin it loads at INFO; only its warnings matter to an operator.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("connexion").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []

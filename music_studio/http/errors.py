@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,6 +18,10 @@ from starlette.exceptions import HTTPException
 
 from music_studio import errors
 from music_studio.http.middleware import trace_id_var
+from music_studio.http.routes import AllowedMethods
+
+SPEC = Path(__file__).resolve().parents[2] / "openapi.yaml"
+_allowed = AllowedMethods(SPEC)
 
 logger = logging.getLogger("music_studio.errors")
 
@@ -70,9 +75,14 @@ def handle_api_error(_request: ConnexionRequest, exc: Exception) -> ConnexionRes
     return render(exc)
 
 
-def handle_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+def _allow_headers(request: ConnexionRequest, status: int) -> dict[str, str]:
+    allow = _allowed.for_path(request.url.path) if status == 405 else None
+    return {"Allow": allow} if allow else {}
+
+
+def handle_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, ProblemException)
-    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    headers = _allow_headers(request, exc.status or 500)
     if isinstance(exc, NonConformingResponse):
         logger.error("response did not conform to the contract: %s", exc.detail)
         return render(errors.ApiError())
@@ -86,9 +96,9 @@ def handle_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionRespo
     return render(_generic(exc.status or 500, str(exc.detail or exc.title), headers))
 
 
-def handle_http_exception(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+def handle_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, HTTPException)
-    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    headers = _allow_headers(request, exc.status_code)
     if exc.status_code == 401:
         return render(errors.AuthenticationRequired("Missing or invalid API key"))
     return render(_generic(exc.status_code, str(exc.detail), headers))

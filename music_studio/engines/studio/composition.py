@@ -20,6 +20,9 @@ class Event:
     pitch: int
     velocity: float
     pan: float
+    """Stereo position −1..1; for a chord, the half-width of its spread."""
+    chord: tuple[int, ...] = ()
+    strum: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,13 @@ class _Writer:
         return bar * bar_seconds + step * self.step + offset
 
     def add(self, t: float, dur: float, voice: str, pitch: int, vel: float, pan: float,
-            jitter: float = 0.004) -> None:
+            jitter: float = 0.004, chord: tuple[int, ...] = (), strum: float = 0.0) -> None:
         t = max(0.0, t + (float(self.rng.normal(0.0, jitter)) if jitter > 0 else 0.0))
         if t >= self.total - 0.02:
             return
         vel = vel * (1.0 + 0.06 * float(self.rng.standard_normal()))
         dur = min(dur, MAX_NOTE, self.total - t)
-        self.events.append(Event(t, max(dur, 0.03), voice, pitch, min(1.0, max(0.05, vel)), pan))
+        self.events.append(Event(t, max(dur, 0.03), voice, pitch, min(1.0, max(0.05, vel)), pan, chord, strum))
 
 
 def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
@@ -144,9 +147,8 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
             if has_pad and plan.pad and new_chord:
                 prev_pad = harmony.voice_lead(prev_pad, pcs[:3], 55, 79, rng)
                 span = (per_chord if not last_bar else 1) * bar_seconds
-                for i, p in enumerate(prev_pad):
-                    w.add(bar * bar_seconds, span * 1.02, plan.pad, p, 0.5 * intensity,
-                          0.55 if i % 2 else -0.55, jitter=0.0)
+                w.add(bar * bar_seconds, span * 1.02, plan.pad, prev_pad[0], 0.5 * intensity, 0.6,
+                      jitter=0.0, chord=prev_pad)
             if has_bass and plan.bass and not last_bar:
                 nxt = chords[min(bar + 1, n_bars - 1)][0]
                 _write_bass(w, plan, bar, bar_seconds, pcs, nxt, bass_pattern, intensity, rng)
@@ -192,10 +194,7 @@ def _write_chords(w: _Writer, plan: Plan, bar: int, bar_seconds: float, voicing:
             dur = length * w.step if kind != "sustain" else per_chord * bar_seconds
             if last_bar:
                 dur = w.total - t
-            n = len(voicing)
-            for i, pitch in enumerate(voicing):
-                pan = -0.3 + 0.6 * i / max(1, n - 1)
-                w.add(t + i * strum, dur, plan.chords, pitch, vel * intensity * (0.9 if i else 1.0), pan)
+            w.add(t, dur, plan.chords, voicing[0], vel * intensity, 0.35, chord=voicing, strum=strum)
 
 
 def _write_bass(w: _Writer, plan: Plan, bar: int, bar_seconds: float, pcs: list[int], next_root: int,

@@ -39,7 +39,7 @@ def layout(total: int) -> list[Segment]:
     low = math.ceil((seconds - CROSSFADE) / (MAX_SEGMENT - CROSSFADE))
     high = max(low, math.floor((seconds - CROSSFADE) / (MIN_SEGMENT - CROSSFADE)))
     n = min(high, max(low, round((seconds - CROSSFADE) / (TARGET_SEGMENT - CROSSFADE))))
-    base = (total - x) // n
+    base = (total - x) // n // 4 * 4  # multiples of 4 keep the quarter-rate reverb in phase
     segments = []
     for k in range(n):
         start = k * base

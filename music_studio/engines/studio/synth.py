@@ -1,176 +1,231 @@
-"""Pitched instruments: vectorised additive, FM and wavetable voices with a note cache."""
+"""Pitched instruments: wavetable and FM voices, rendered once per pitch and cached.
+
+Each (voice, pitch) is rendered once as a long "held" note (attack, decay or sustain). A note of a
+given length is a slice of it with a release ramp; a chord is a cached stereo sum of such notes.
+Caches are bounded (LRU by bytes) so long renders keep a flat memory profile.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 SR = 44100
 Audio = npt.NDArray[np.float32]
-_TABLE = 2048
+_TABLE_BITS = 12
+_TABLE = 1 << _TABLE_BITS
 _DUR_QUANTUM = 0.02
+CACHE_BYTES = 56 * 2**20
 
 
 def midi_hz(pitch: float) -> float:
     return float(440.0 * 2.0 ** ((pitch - 69) / 12.0))
 
 
-def _time(n: int) -> npt.NDArray[np.float64]:
-    return np.arange(n, dtype=np.float64) / SR
-
-
-def _envelope(n: int, on: int, attack: float, release: float, decay_tau: float | None) -> Audio:
-    """Attack ramp, optional exponential decay, then a release ramp after note-off sample `on`."""
-    t = np.arange(n, dtype=np.float32) / np.float32(SR)
-    env = np.minimum(1.0, t / np.float32(max(attack, 1e-3))).astype(np.float32)
-    if decay_tau is not None:
-        env *= np.exp(-t / np.float32(decay_tau)).astype(np.float32)
-    rel = max(1, n - on)
-    if on < n:
-        env[on:] *= np.linspace(1.0, 0.0, rel, dtype=np.float32) ** 2
-    return env.astype(np.float32, copy=False)
-
-
-def _table(amps: npt.NDArray[np.float64], phases: npt.NDArray[np.float64] | None = None) -> Audio:
-    """One band-limited cycle with the given harmonic amplitudes (index 0 = fundamental)."""
+def _table(amps: npt.NDArray[np.float64]) -> Audio:
+    """One band-limited cycle (sine phases) with the given harmonic amplitudes, peak 1."""
     spec = np.zeros(_TABLE // 2 + 1, dtype=np.complex128)
-    ph = np.zeros(len(amps)) if phases is None else phases
-    spec[1:len(amps) + 1] = amps * np.exp(1j * (ph - np.pi / 2)) * (_TABLE / 2)
+    spec[1:len(amps) + 1] = -1j * amps * (_TABLE / 2)
     cycle = np.fft.irfft(spec, _TABLE)
-    peak = float(np.max(np.abs(cycle))) or 1.0
-    return (cycle / peak).astype(np.float32)
+    cycle /= float(np.max(np.abs(cycle))) or 1.0
+    return np.append(cycle, cycle[0]).astype(np.float32)
 
 
-def _osc(table: Audio, hz: float, n: int, phase: float = 0.0) -> Audio:
-    idx = ((phase + hz * _time(n)) % 1.0 * _TABLE).astype(np.intp)
-    return table[idx]
+def _phase(hz: float, n: int, offset: float = 0.0) -> npt.NDArray[np.uint32]:
+    """Phase as 32-bit fixed point: integer wrap-around is free and exact over long notes."""
+    inc = np.uint32(int(round(hz / SR * 2**32)) & 0xFFFFFFFF)
+    start = np.uint32(int(offset * 2**32) & 0xFFFFFFFF)
+    return np.arange(n, dtype=np.uint32) * inc + start
 
 
-def _harmonics(hz: float, limit_hz: float, most: int) -> int:
-    return max(1, min(most, int(min(limit_hz, 18000.0) / hz)))
+def _radians(phase: npt.NDArray[np.uint32]) -> Audio:
+    return phase.astype(np.float32) * np.float32(2 * np.pi / 2**32)
+
+
+def _read(table: Audio, phase: npt.NDArray[np.uint32]) -> Audio:
+    return table[phase >> np.uint32(32 - _TABLE_BITS)]
+
+
+def _decay(n: int, tau: float) -> Audio:
+    return np.exp(np.arange(n, dtype=np.float32) * np.float32(-1.0 / (tau * SR)))
+
+
+def _attack(env: Audio, seconds: float) -> Audio:
+    a = min(len(env), max(1, int(seconds * SR)))
+    env[:a] *= np.linspace(0.0, 1.0, a, dtype=np.float32)
+    return env
+
+
+@dataclass(frozen=True)
+class Voice:
+    hold: float
+    """Seconds rendered for the held note (long enough for the longest note plus release)."""
+    release: float
+    build: Callable[[NoteCache, float, int], Audio]
 
 
 class NoteCache:
-    """Renders each (voice, pitch, quantised duration) once; velocity is applied by the mixer."""
+    """Renders notes and chords once; the mixer applies velocity and placement."""
 
-    def __init__(self, brightness: float) -> None:
+    def __init__(self, brightness: float, limit_bytes: int = CACHE_BYTES) -> None:
         self.brightness = brightness
-        self.limit_hz = 2500.0 + 9000.0 * brightness
-        self._notes: dict[tuple[str, int, int], Audio] = {}
+        self.limit_hz = min(16000.0, 2500.0 + 9000.0 * brightness)
+        self.limit_bytes = limit_bytes
+        self._store: OrderedDict[tuple[object, ...], Audio] = OrderedDict()
+        self._bytes = 0
         self._tables: dict[tuple[str, int], Audio] = {}
-        self.voices: dict[str, Callable[[int, float], Audio]] = {
-            "piano": self._piano, "rhodes": self._rhodes, "pad": self._pad, "strings": self._strings,
-            "pluck": self._pluck, "bell": self._bell, "synth": self._lead, "square": self._square,
-            "stab": self._stab, "sub": self._sub, "synth_bass": self._synth_bass,
-            "upright": self._upright, "triangle": self._triangle,
-        }
+        self._ramps: dict[int, Audio] = {}
+
+    def _get(self, key: tuple[object, ...], make: Callable[[], Audio]) -> Audio:
+        hit = self._store.get(key)
+        if hit is not None:
+            self._store.move_to_end(key)
+            return hit
+        value = make()
+        self._store[key] = value
+        self._bytes += value.nbytes
+        while self._bytes > self.limit_bytes and len(self._store) > 1:
+            _, old = self._store.popitem(last=False)
+            self._bytes -= old.nbytes
+        return value
+
+    def table(self, kind: str, hz: float, shape: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]],
+              most: int) -> Audio:
+        """A wavetable for this pitch with only the harmonics below the brightness limit."""
+        count = max(1, min(most, int(self.limit_hz / hz)))
+        key = (kind, count)
+        if key not in self._tables:
+            self._tables[key] = _table(shape(np.arange(1, count + 1, dtype=np.float64)))
+        return self._tables[key]
+
+    def held(self, voice: str, pitch: int) -> Audio:
+        spec = VOICES.get(voice, VOICES["piano"])
+        return self._get(("held", voice, pitch), lambda: spec.build(self, midi_hz(pitch), int(spec.hold * SR)))
 
     def note(self, voice: str, pitch: int, duration: float) -> Audio:
+        """The note cut to `duration` (quantised to 20 ms) with its release ramp."""
         q = max(1, int(round(duration / _DUR_QUANTUM)))
-        key = (voice, pitch, q)
-        cached = self._notes.get(key)
-        if cached is None:
-            cached = self.voices.get(voice, self._piano)(pitch, q * _DUR_QUANTUM)
-            self._notes[key] = cached
-        return cached
+        return self._get(("note", voice, pitch, q), lambda: self._cut(voice, pitch, q * _DUR_QUANTUM))
 
-    def _wave(self, kind: str, pitch: int, shape: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]],
-              most: int) -> Audio:
-        key = (kind, pitch)
-        table = self._tables.get(key)
-        if table is None:
-            k = np.arange(1, _harmonics(midi_hz(pitch), self.limit_hz, most) + 1, dtype=np.float64)
-            table = _table(shape(k))
-            self._tables[key] = table
-        return table
-
-    def _additive(self, pitch: int, dur: float, release: float, amps: npt.NDArray[np.float64],
-                  taus: npt.NDArray[np.float64], stretch: float = 0.0) -> Audio:
-        hz = midi_hz(pitch)
-        n_h = min(len(amps), _harmonics(hz, self.limit_hz, len(amps)))
-        n = int((dur + release) * SR)
-        t = _time(n)
-        k = np.arange(1, n_h + 1, dtype=np.float64)
-        freqs = hz * k * np.sqrt(1.0 + stretch * k * k)
-        partials = np.exp(-t[None, :] / taus[:n_h, None]) * np.sin(2 * np.pi * freqs[:, None] * t[None, :])
-        out = (amps[:n_h] @ partials).astype(np.float32)
-        return (out * _envelope(n, int(dur * SR), 0.004, release, None)).astype(np.float32, copy=False)
-
-    def _piano(self, pitch: int, dur: float) -> Audio:
-        hz = midi_hz(pitch)
-        k = np.arange(1, 13, dtype=np.float64)
-        tau = 2.2 * (220.0 / hz) ** 0.35
-        amps = (1.0 / k ** 1.3) * (0.55 + 0.45 * self.brightness) ** (k - 1)
-        return 0.5 * self._additive(pitch, dur, 0.25, amps, tau / (1.0 + 0.45 * (k - 1)), 0.00035)
-
-    def _pluck(self, pitch: int, dur: float) -> Audio:
-        k = np.arange(1, 13, dtype=np.float64)
-        amps = np.sin(np.pi * k * 0.18) / k  # plucked near the bridge
-        return 0.55 * self._additive(pitch, dur, 0.12, amps, 0.9 / (1.0 + 0.7 * (k - 1)), 0.0001)
-
-    def _upright(self, pitch: int, dur: float) -> Audio:
-        k = np.arange(1, 7, dtype=np.float64)
-        return 0.8 * self._additive(pitch, dur, 0.08, 1.0 / k ** 1.8, 0.9 / (1.0 + 1.2 * (k - 1)))
-
-    def _fm(self, pitch: int, dur: float, ratio: float, index: float, index_tau: float, tau: float,
-            release: float) -> Audio:
-        hz = midi_hz(pitch)
-        n = int((dur + release) * SR)
-        t = _time(n)
-        mod = index * np.exp(-t / index_tau) * np.sin(2 * np.pi * hz * ratio * t)
-        out = np.sin(2 * np.pi * hz * t + mod).astype(np.float32)
-        return out * _envelope(n, int(dur * SR), 0.003, release, tau)
-
-    def _rhodes(self, pitch: int, dur: float) -> Audio:
-        body = self._fm(pitch, dur, 1.0, 0.6 + 1.2 * self.brightness, 0.5, 2.2, 0.3)
-        return 0.42 * body
-
-    def _bell(self, pitch: int, dur: float) -> Audio:
-        return 0.3 * self._fm(pitch, dur, 3.5, 1.4 + self.brightness, 0.8, 1.6, 0.9)
-
-    def _detuned(self, table_kind: str, pitch: int, dur: float, shape: Callable[
-            [npt.NDArray[np.float64]], npt.NDArray[np.float64]], most: int, cents: float, attack: float,
-            release: float, tau: float | None, voices: int = 2) -> Audio:
-        table = self._wave(table_kind, pitch, shape, most)
-        hz = midi_hz(pitch)
-        n = int((dur + release) * SR)
-        out = np.zeros(n, dtype=np.float32)
-        for v in range(voices):
-            detune = 2 ** (cents * (v - (voices - 1) / 2) / 1200.0)
-            out += _osc(table, hz * detune, n, phase=0.37 * v)
-        out *= _envelope(n, int(dur * SR), attack, release, tau) / np.float32(voices)
+    def _cut(self, voice: str, pitch: int, duration: float) -> Audio:
+        base = self.held(voice, pitch)
+        rel = int(VOICES.get(voice, VOICES["piano"]).release * SR)
+        on = min(len(base), int(duration * SR))
+        end = min(len(base), on + rel)
+        out = base[:end].copy()
+        if end > on:
+            ramp = self._ramps.get(rel)
+            if ramp is None:
+                ramp = self._ramps[rel] = np.linspace(1.0, 0.0, rel, dtype=np.float32) ** 2
+            out[on:end] *= ramp[: end - on]
         return out
 
-    def _pad(self, pitch: int, dur: float) -> Audio:
-        return 0.28 * self._detuned("saw", pitch, dur, lambda k: 1.0 / k ** 1.6, 10, 9.0, 0.7, 1.2, None)
+    def chord(self, voice: str, pitches: tuple[int, ...], duration: float, strum: float,
+              spread: float) -> Audio:
+        """A stereo chord (2, n): voices spread across the field, optionally strummed."""
+        q = max(1, int(round(duration / _DUR_QUANTUM)))
+        key = ("chord", voice, pitches, q, round(strum, 4), round(spread, 3))
+        return self._get(key, lambda: self._chord(voice, pitches, q * _DUR_QUANTUM, strum, spread))
 
-    def _strings(self, pitch: int, dur: float) -> Audio:
-        return 0.26 * self._detuned("str", pitch, dur, lambda k: 1.0 / k ** 1.2, 16, 6.0, 0.35, 0.8, None, 3)
+    def _chord(self, voice: str, pitches: tuple[int, ...], duration: float, strum: float,
+               spread: float) -> Audio:
+        notes = [self.note(voice, p, duration) for p in pitches]
+        lag = int(strum * SR)
+        n = max(len(x) + i * lag for i, x in enumerate(notes))
+        out = np.zeros((2, n), dtype=np.float32)
+        count = len(notes)
+        for i, x in enumerate(notes):
+            pan = spread * (2 * i / max(1, count - 1) - 1) if count > 1 else 0.0
+            angle = (pan + 1.0) * np.pi / 4
+            weight = 1.0 if i == 0 else 0.85
+            out[0, i * lag:i * lag + len(x)] += x * np.float32(weight * np.cos(angle) * 1.41421)
+            out[1, i * lag:i * lag + len(x)] += x * np.float32(weight * np.sin(angle) * 1.41421)
+        return out
 
-    def _lead(self, pitch: int, dur: float) -> Audio:
-        return 0.3 * self._detuned("lead", pitch, dur, lambda k: 1.0 / k, 20, 7.0, 0.01, 0.15, 1.8)
 
-    def _stab(self, pitch: int, dur: float) -> Audio:
-        return 0.3 * self._detuned("stab", pitch, dur, lambda k: 1.0 / k ** 1.1, 16, 12.0, 0.003, 0.08, 0.22)
+def _two_tables(c: NoteCache, hz: float, n: int, kind: str, bright_shape: Callable[
+        [npt.NDArray[np.float64]], npt.NDArray[np.float64]], most: int, fast: float, slow: float,
+        body_mix: float, detune_cents: float = 0.0) -> Audio:
+    """A bright table that fades fast over a mellow one that rings: decaying partials, cheaply."""
+    bright = c.table(kind + "-bright", hz, bright_shape, most)
+    mellow = c.table(kind + "-mellow", hz, lambda k: 1.0 / k**2.5, 4)
+    phase = _phase(hz, n)
+    out = _read(bright, phase) * _decay(n, fast)
+    body = _read(mellow, phase)
+    if detune_cents:
+        body = np.float32(0.5) * (body + _read(mellow, _phase(hz * 2 ** (detune_cents / 1200), n, 0.3)))
+    out += np.float32(body_mix) * body * _decay(n, slow)
+    return _attack(out, 0.003)
 
-    def _square(self, pitch: int, dur: float) -> Audio:
-        return 0.2 * self._detuned("sq", pitch, dur, lambda k: (k % 2) / k, 31, 0.0, 0.002, 0.03, 0.9, 1)
 
-    def _triangle(self, pitch: int, dur: float) -> Audio:
-        return 0.55 * self._detuned("tri", pitch, dur, lambda k: (k % 2) / k ** 2, 15, 0.0, 0.002, 0.02,
-                                    None, 1)
+def _piano(c: NoteCache, hz: float, n: int) -> Audio:
+    scale = (220.0 / hz) ** 0.35
+    b = 0.5 + 0.4 * c.brightness
+    return 0.45 * _two_tables(c, hz, n, "piano", lambda k: b ** (k - 1) / k**1.2, 14, 0.25 * scale,
+                              2.2 * scale, 0.8, 1.8)
 
-    def _sub(self, pitch: int, dur: float) -> Audio:
-        k = np.array([1.0, 0.22, 0.08])
-        n = int((dur + 0.08) * SR)
-        t = _time(n)
-        hz = midi_hz(pitch)
-        wave = (k[:, None] * np.sin(2 * np.pi * hz * np.arange(1, 4)[:, None] * t[None, :])).sum(axis=0)
-        out = np.float32(0.7) * wave.astype(np.float32) * _envelope(n, int(dur * SR), 0.006, 0.08, 3.0)
-        return out.astype(np.float32, copy=False)
 
-    def _synth_bass(self, pitch: int, dur: float) -> Audio:
-        body = self._detuned("bass", pitch, dur, lambda k: 1.0 / k ** 1.5, 8, 0.0, 0.004, 0.06, 0.6, 1)
-        return 0.5 * body + 0.35 * self._sub(pitch, dur)[: len(body)]
+def _pluck(c: NoteCache, hz: float, n: int) -> Audio:
+    return 0.5 * _two_tables(c, hz, n, "pluck", lambda k: np.abs(np.sin(np.pi * k * 0.18)) / k, 14,
+                             0.12, 0.9, 0.7)
+
+
+def _upright(c: NoteCache, hz: float, n: int) -> Audio:
+    return 0.75 * _two_tables(c, hz, n, "upright", lambda k: 1.0 / k**1.5, 8, 0.1, 0.9, 0.9)
+
+
+def _fm(hz: float, n: int, ratio: float, index: float, index_tau: float, tau: float) -> Audio:
+    mod = np.float32(index) * _decay(n, index_tau) * np.sin(_radians(_phase(hz * ratio, n)))
+    carrier = _radians(_phase(hz, n))
+    return _attack(np.sin(carrier + mod) * _decay(n, tau), 0.003)
+
+
+def _rhodes(c: NoteCache, hz: float, n: int) -> Audio:
+    return 0.4 * _fm(hz, n, 1.0, 0.5 + 1.0 * c.brightness, 0.45, 2.0)
+
+
+def _bell(c: NoteCache, hz: float, n: int) -> Audio:
+    return 0.28 * _fm(hz, n, 3.5, 1.2 + c.brightness, 0.7, 1.5)
+
+
+def _detuned(c: NoteCache, hz: float, n: int, kind: str, shape: Callable[
+        [npt.NDArray[np.float64]], npt.NDArray[np.float64]], most: int, cents: float, voices: int,
+        attack: float, tau: float | None) -> Audio:
+    table = c.table(kind, hz, shape, most)
+    out = np.zeros(n, dtype=np.float32)
+    for v in range(voices):
+        detune = 2 ** (cents * (v - (voices - 1) / 2) / 1200.0)
+        out += _read(table, _phase(hz * detune, n, 0.31 * v))
+    out *= np.float32(1.0 / voices)
+    if tau is not None:
+        out *= _decay(n, tau)
+    return _attack(out, attack)
+
+
+VOICES: dict[str, Voice] = {
+    "piano": Voice(5.0, 0.25, _piano),
+    "rhodes": Voice(5.0, 0.3, _rhodes),
+    "pluck": Voice(3.0, 0.12, _pluck),
+    "upright": Voice(3.0, 0.08, _upright),
+    "bell": Voice(4.0, 0.9, _bell),
+    "pad": Voice(8.8, 1.2, lambda c, hz, n: 0.26 * _detuned(c, hz, n, "saw", lambda k: 1.0 / k**1.6, 10,
+                                                            9.0, 2, 0.7, None)),
+    "strings": Voice(8.4, 0.8, lambda c, hz, n: 0.24 * _detuned(c, hz, n, "str", lambda k: 1.0 / k**1.2,
+                                                                16, 6.0, 3, 0.35, None)),
+    "synth": Voice(4.0, 0.15, lambda c, hz, n: 0.28 * _detuned(c, hz, n, "lead", lambda k: 1.0 / k, 20,
+                                                               7.0, 2, 0.01, 1.8)),
+    "stab": Voice(1.5, 0.08, lambda c, hz, n: 0.3 * _detuned(c, hz, n, "stab", lambda k: 1.0 / k**1.1,
+                                                             16, 12.0, 2, 0.003, 0.22)),
+    "square": Voice(3.0, 0.03, lambda c, hz, n: 0.2 * _detuned(c, hz, n, "sq", lambda k: (k % 2) / k, 31,
+                                                               0.0, 1, 0.002, 0.9)),
+    "triangle": Voice(3.0, 0.02, lambda c, hz, n: 0.55 * _detuned(c, hz, n, "tri", lambda k: (k % 2) / k**2,
+                                                                  15, 0.0, 1, 0.002, None)),
+    "sub": Voice(8.0, 0.08, lambda c, hz, n: 0.7 * _detuned(c, hz, n, "sub", lambda k: np.array(
+        [1.0, 0.22, 0.08])[: len(k)], 3, 0.0, 1, 0.006, 3.0)),
+    "synth_bass": Voice(3.0, 0.06, lambda c, hz, n: 0.6 * _detuned(c, hz, n, "bass", lambda k: 1.0 / k**1.5,
+                                                                   8, 0.0, 1, 0.004, 0.6)),
+}
