@@ -91,7 +91,7 @@ def estimate_tempo(x: Signal, rate: int, low: float = 50.0, high: float = 200.0)
     scores = np.zeros_like(candidates)
     for k, weight in ((1, 1.0), (2, 0.6), (3, 0.4), (4, 0.4)):
         scores += weight * np.interp(k * 60.0 * fps / candidates, lags, acf, right=0.0)
-    prior = np.exp(-0.5 * (np.log2(candidates / 105.0) / 1.0) ** 2)
+    prior = np.exp(-0.5 * (np.log2(candidates / 100.0) / 1.0) ** 2)
     return float(candidates[int(np.argmax(scores * (0.8 + 0.2 * prior)))])
 
 

@@ -19,7 +19,6 @@ from music_studio.services import Services
 from music_studio.settings import Settings
 
 
-
 def create_app(settings: Settings | None = None, services: Services | None = None) -> connexion.AsyncApp:
     services = services or Services.from_settings(settings or Settings.from_env())
 

@@ -14,7 +14,7 @@ def timestamp(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def track(row: Mapping[str, Any], signer: Signer | None, prefix: str = "") -> dict[str, Any]:
+def track(row: Mapping[Any, Any], signer: Signer | None, prefix: str = "") -> dict[str, Any]:
     """A track from a row (or from the track_* columns of a job row when prefix="track_")."""
     track_id = row[f"{prefix}id"]
     url = signer.mint(track_id) if signer else None
@@ -42,7 +42,7 @@ def timestamp_epoch(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def job(row: Mapping[str, Any], signer: Signer | None) -> dict[str, Any]:
+def job(row: Mapping[Any, Any], signer: Signer | None) -> dict[str, Any]:
     """A job; with a signer and a succeeded job, the track and a freshly minted playback URL."""
     has_track = signer is not None and row["status"] == "succeeded" and row.get("track_id") is not None
     embedded = track(row, signer, prefix="track_") if has_track else None

@@ -41,7 +41,9 @@ class RunningServer:
 
 
 @contextmanager
-def serve(data_dir: Path, *, render_workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+def serve(
+    data_dir: Path, *, render_workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
     port = free_port()
     env = {
         **os.environ,

@@ -13,7 +13,7 @@ from starlette.types import Scope
 from music_studio.errors import MalformedRequest, ValidationFailed
 
 
-class StrictJSONBodyValidator(JSONRequestBodyValidator):
+class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
         raw = b"".join([message async for message in stream])
         if not raw:

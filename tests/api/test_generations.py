@@ -101,7 +101,9 @@ def test_wrong_content_type_is_415(client: TestClient, alice: Caller) -> None:
 def test_oversized_body_is_413(client: TestClient, alice: Caller) -> None:
     body = b'{"engine": "studio", "prompt": "' + b"x" * 70_000 + b'", "duration_seconds": 5}'
     response = client.post(
-        f"/v1/music/{alice.org}/generations", content=body, headers={**alice.headers, "Content-Type": "application/json"}
+        f"/v1/music/{alice.org}/generations",
+        content=body,
+        headers={**alice.headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 413
     assert error_code(response) == "PAYLOAD_TOO_LARGE"

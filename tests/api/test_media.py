@@ -19,7 +19,9 @@ from tests.conftest import Caller, create_job, error_code
 def track_url(client: TestClient, alice: Caller, render_all: Callable[[], int]) -> str:
     job = create_job(client, alice, duration_seconds=2)
     render_all()
-    url: str = client.get(f"/v1/music/{alice.org}/generations/{job['id']}", headers=alice.headers).json()["playback_url"]
+    url: str = client.get(f"/v1/music/{alice.org}/generations/{job['id']}", headers=alice.headers).json()[
+        "playback_url"
+    ]
     return url
 
 

@@ -114,7 +114,7 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
     rot = variant % len(progression)
     progression = progression[rot:] + progression[:rot]
     per_chord = style.bars_per_chord
-    dominant = plan.style not in ("ambient", "lofi")
+    dominant = plan.style != "ambient"  # a raised leading tone on V is the clearest minor-key cue
 
     chords: list[list[int]] = []
     for bar in range(n_bars):
@@ -200,7 +200,8 @@ def _write_chords(w: _Writer, plan: Plan, bar: int, bar_seconds: float, voicing:
 def _write_bass(w: _Writer, plan: Plan, bar: int, bar_seconds: float, pcs: list[int], next_root: int,
                 pattern: tuple[tuple[int, int, int, float], ...], intensity: float,
                 rng: np.random.Generator) -> None:
-    root = 36 + pcs[0]
+    # A drone bass holds the tonic under every chord (a pedal), which anchors the key.
+    root = 36 + (plan.tonic if plan.style_def.bass_pattern == "drone" else pcs[0])
     if root > 45:
         root -= 12
     if plan.style_def.bass_pattern == "walking" and not plan.focus:
@@ -238,6 +239,7 @@ def _write_drums(w: _Writer, bar: int, bar_seconds: float,
         tight = piece in ("kick", "taiko") and plan.style in ("house", "chiptune")
         level = vel * intensity * (0.6 if mode == "light" else 1.0)
         for step in steps:
-            accent = 1.0 if step % 4 == 0 else 0.85
+            # On-beat accents (strongest on hats) keep the pulse on the beat, not on the eighths.
+            accent = 1.0 if step % 4 == 0 else (0.55 if piece in ("hat", "ride", "shaker") else 0.85)
             w.add(w.at(bar, step, bar_seconds), 0.5, voice, 0, level * accent, pan,
                   jitter=0.0 if tight else 0.004)

@@ -12,15 +12,16 @@ MINOR = (0, 2, 3, 5, 7, 8, 10)
 # Scale-degree progressions (0 = tonic). All start on the tonic so the key is audible.
 PROGRESSIONS: dict[str, tuple[tuple[int, ...], ...]] = {
     "major": ((0, 4, 5, 3), (0, 5, 3, 4), (0, 3, 4, 3), (0, 5, 1, 4), (0, 3, 0, 4), (0, 2, 3, 4)),
-    "minor": ((0, 5, 2, 6), (0, 3, 4, 0), (0, 5, 3, 4), (0, 6, 5, 4), (0, 3, 5, 4), (0, 2, 5, 4)),
+    "minor": ((0, 3, 4, 0), (0, 5, 3, 4), (0, 6, 5, 4), (0, 3, 5, 4), (0, 4, 0, 3), (0, 5, 0, 4)),
 }
 JAZZ_PROGRESSIONS: dict[str, tuple[tuple[int, ...], ...]] = {
     "major": ((0, 5, 1, 4), (1, 4, 0, 0), (0, 3, 1, 4), (2, 5, 1, 4)),
     "minor": ((0, 3, 1, 4), (0, 5, 1, 4), (0, 0, 3, 4)),
 }
+# Ambient harmony returns to the tonic every other chord: with no melody, that is what names the key.
 AMBIENT_PROGRESSIONS: dict[str, tuple[tuple[int, ...], ...]] = {
-    "major": ((0, 3), (0, 5, 3, 0), (0, 4, 3, 0), (0, 3, 5, 3)),
-    "minor": ((0, 5), (0, 3, 5, 0), (0, 6, 5, 0), (0, 5, 3, 5)),
+    "major": ((0, 3, 0, 4), (0, 5, 0, 3), (0, 4, 0, 3), (0, 3, 0, 5)),
+    "minor": ((0, 5, 0, 3), (0, 3, 0, 6), (0, 6, 0, 5), (0, 5, 0, 4)),
 }
 
 
