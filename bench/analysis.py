@@ -96,13 +96,13 @@ def estimate_tempo(x: Signal, rate: int, low: float = 50.0, high: float = 200.0)
 
 
 def chroma(x: Signal, rate: int) -> Signal:
-    """Energy per pitch class (55 Hz–2 kHz), summed over the whole signal."""
+    """Energy per pitch class (55 Hz–1 kHz: bass and chords, few overtones), summed over the whole signal."""
     mono = x.mean(axis=1)
     size = 8192
     frames = _frames(mono, size, size // 2) * np.hanning(size)
     mag = np.abs(np.fft.rfft(frames, axis=1)).sum(axis=0)
     freqs = np.fft.rfftfreq(size, 1 / rate)
-    band = (freqs >= 55.0) & (freqs <= 2000.0)
+    band = (freqs >= 55.0) & (freqs <= 1000.0)
     pcs = (np.round(12 * np.log2(freqs[band] / 440.0)).astype(int) + 69) % 12
     out = np.zeros(12)
     np.add.at(out, pcs, mag[band])

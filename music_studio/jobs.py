@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from music_studio import ids, policy
+from music_studio import ids, policy, wakeup
 from music_studio.db.connection import writing
 from music_studio.db.tables import jobs, tracks
 from music_studio.engines import get_engine
@@ -138,6 +138,8 @@ def submit(
     try:
         with writing(engine_db) as conn:
             conn.execute(jobs.insert().values(**values))
+            if not reason:
+                wakeup.announce(conn)
     except sa.exc.IntegrityError:
         if idempotency_key is None:
             raise

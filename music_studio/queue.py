@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from music_studio import wakeup
 from music_studio.db.connection import writing
 from music_studio.db.tables import jobs, tracks
 
@@ -135,6 +136,8 @@ def reap(engine: sa.Engine, max_attempts: int) -> tuple[int, int]:
             .where(expired, jobs.c.attempts < max_attempts)
             .values(status="queued", claimed_by=None, lease_expires_at=None, updated_at=now)
         ).rowcount
+        if requeued:
+            wakeup.announce(conn)
     return requeued, failed
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import soundfile
 import sqlalchemy as sa
 
-from music_studio import ids, queue, tracks
+from music_studio import ids, queue, tracks, wakeup
 from music_studio.db.connection import create_engine
 from music_studio.engines import get_engine
 from music_studio.engines.base import RenderCancelled, RenderRequest
@@ -70,15 +70,26 @@ class Worker:
         self._last_reap = 0.0
 
     def run(self, stop: threading.Event) -> None:
-        logger.info("worker %s started", self.worker_id)
-        while not stop.is_set():
-            try:
-                worked = self.run_once()
-            except sa.exc.OperationalError:
-                logger.warning("database unavailable; retrying", exc_info=True)
-                worked = False
-            if not worked:
-                stop.wait(self.settings.poll_interval_seconds)
+        waiter = wakeup.waiter_for(self.settings.database_url, stop)
+        # With LISTEN the poll is only a safety net (e.g. a lost notification); the reaper
+        # still runs every REAP_INTERVAL because each wait ends by then at the latest.
+        idle_wait = (
+            self.settings.poll_interval_seconds
+            if isinstance(waiter, wakeup.PollingWaiter)
+            else max(self.settings.poll_interval_seconds, 2.0)
+        )
+        logger.info("worker %s started (%s)", self.worker_id, type(waiter).__name__)
+        try:
+            while not stop.is_set():
+                try:
+                    worked = self.run_once()
+                except sa.exc.OperationalError:
+                    logger.warning("database unavailable; retrying", exc_info=True)
+                    worked = False
+                if not worked:
+                    waiter.wait(idle_wait)
+        finally:
+            waiter.close()
         logger.info("worker %s stopped", self.worker_id)
 
     def run_once(self) -> bool:

@@ -16,14 +16,23 @@ from music_studio.db.migrate import upgrade
 from music_studio.services import Services
 from music_studio.settings import Settings
 from music_studio.worker import Worker
+from tests.databases import BACKENDS, fresh_database
 
 SIGNING_KEYS = "k1:test-secret-one-0123456789abcdef"
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every test that touches the database runs on SQLite and on PostgreSQL."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str) -> Settings:
     env = {
         "MUSIC_STUDIO_DATA_DIR": str(tmp_path / "var"),
+        "MUSIC_STUDIO_DATABASE_URL": database_url,
         "MUSIC_STUDIO_SIGNING_KEYS": SIGNING_KEYS,
         "MUSIC_STUDIO_PUBLIC_URL": "http://testserver",
         "MUSIC_STUDIO_POLL_INTERVAL_SECONDS": "0.05",

@@ -116,9 +116,11 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
     per_chord = style.bars_per_chord
     dominant = plan.style != "ambient"  # a raised leading tone on V is the clearest minor-key cue
 
+    # Every section restarts the progression, so each one opens on the tonic chord.
+    in_section = [bar - sec.start_bar for sec in sections for bar in range(sec.start_bar, sec.start_bar + sec.bars)]
     chords: list[list[int]] = []
     for bar in range(n_bars):
-        degree = progression[(bar // per_chord) % len(progression)]
+        degree = progression[(in_section[bar] // per_chord) % len(progression)]
         if not plan.focus and bar == n_bars - 1 and n_bars > 2:
             degree = 0  # end on the tonic
         chords.append(harmony.chord_pcs(plan.tonic, plan.mode, degree, style.sevenths, dominant))
@@ -140,7 +142,7 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
             pcs = chords[bar]
             root = pcs[0]
             last_bar = bar == n_bars - 1 and not plan.focus
-            new_chord = bar % per_chord == 0 or last_bar
+            new_chord = in_section[bar] % per_chord == 0 or last_bar
             if has_chords and new_chord:
                 prev_voicing = harmony.voice_lead(prev_voicing, pcs, 50, 74, rng)
                 _write_chords(w, plan, bar, bar_seconds, prev_voicing, comp, intensity, per_chord, last_bar)
@@ -164,7 +166,8 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
                 phrase_bar = bar - section.start_bar
                 motif = motif_a if melody == "A" else motif_b
                 ending = phrase_bar == section.bars - 1
-                for step, length, pitch, vel in realise_motif(motif, phrase_bar, plan, pcs, ending):
+                for step, length, pitch, vel in realise_motif(motif, phrase_bar, plan, pcs, ending,
+                                                              plan.tonic):
                     w.add(w.at(bar, step, bar_seconds), length * w.step, plan.lead, pitch,
                           vel * intensity, 0.15)
             if groove and drum_mode != "none" and not last_bar:

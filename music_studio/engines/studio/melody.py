@@ -40,7 +40,7 @@ def compose_motif(rng: np.random.Generator, energy: float, style: str) -> Motif:
     for _ in onsets[1:]:
         move = int(rng.choice([-2, -1, -1, 0, 1, 1, 2, 3, -3], p=[.1, .2, .15, .08, .2, .15, .06, .03, .03]))
         degrees.append(int(np.clip(degrees[-1] + move, -4, 5)))
-    return Motif(onsets, lengths, tuple(degrees), int(rng.choice([2, 4, 4, 7])),
+    return Motif(onsets, lengths, tuple(degrees), int(rng.choice([0, 2, 4, 7], p=[0.35, 0.25, 0.2, 0.2])),
                  int(rng.choice([-1, 1, 2])))
 
 
@@ -51,7 +51,8 @@ def degree_pitch(plan: Plan, degree: int, base: int = 60) -> int:
     return tonic + steps[idx] + 12 * octave
 
 
-def realise_motif(motif: Motif, phrase_bar: int, plan: Plan, pcs: list[int], ending: bool) -> list[NoteSpec]:
+def realise_motif(motif: Motif, phrase_bar: int, plan: Plan, pcs: list[int], ending: bool,
+                  tonic: int) -> list[NoteSpec]:
     """The motif's notes that fall in one bar of a phrase, snapped to chord tones on strong beats."""
     half = phrase_bar % 2
     shift = motif.answer_shift if phrase_bar % 4 >= 2 else 0
@@ -63,7 +64,9 @@ def realise_motif(motif: Motif, phrase_bar: int, plan: Plan, pcs: list[int], end
         pitch = degree_pitch(plan, motif.anchor + motif.degrees[i] + shift)
         last = k == len(idx) - 1
         if step % 8 == 0 or (ending and last):
-            pitch = harmony.nearest_in(pitch, pcs[:3] if not (ending and last) else [pcs[0]])
+            # Phrases come to rest on the tonic whenever the harmony allows: that names the key.
+            rest = [tonic] if tonic in pcs else [pcs[0]]
+            pitch = harmony.nearest_in(pitch, pcs[:3] if not (ending and last) else rest)
         if ending and last:
             length = max(length, 16.0 - step)
         while pitch > 86:

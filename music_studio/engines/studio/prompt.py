@@ -176,6 +176,8 @@ def make_plan(request: RenderRequest) -> Plan:
     tonic_draw = int(rng.integers(0, 12))
     if key is not None and key[1] is not None:
         mode = key[1]
+    elif bright != dark:
+        mode = "major" if bright > dark else "minor"  # an explicit mood word decides
     else:
         mode = "major" if mode_draw < min(0.95, max(0.05, major_p)) else "minor"
     tonic = key[0] if key is not None else tonic_draw

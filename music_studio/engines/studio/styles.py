@@ -53,7 +53,7 @@ STYLES: dict[str, Style] = {
         "house", "House", ("house", "deep house", "edm", "club", "dance", "disco", "techno", "four on the floor",
                            "dancefloor", "garage"),
         124, 0.45, "stab", "synth_bass", None, "pluck", "synth", True, "electronic", "four", "house",
-        0.08, 16, 0.75, 0.7, 0.2, True, 1, pump=0.45,
+        0.08, 16, 0.75, 0.7, 0.2, False, 1, pump=0.45,
     ),
     "pop": Style(
         "pop", "Pop", ("pop", "radio", "catchy", "anthem", "indie", "synthpop", "synth-pop", "summer",
