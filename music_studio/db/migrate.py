@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,7 +23,16 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    """Migrate to head; safe when several processes start at once (PostgreSQL: advisory lock
+    in env.py; SQLite: a lock file beside the database)."""
+    database = sa.make_url(url).database if url.startswith("sqlite") else None
+    if not database or database == ":memory:":
+        command.upgrade(alembic_config(url), "head")
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{database}.migrate-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        command.upgrade(alembic_config(url), "head")
 
 
 def is_current(engine: sa.Engine) -> bool:

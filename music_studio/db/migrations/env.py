@@ -19,5 +19,8 @@ with engine.connect() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once: one migrates, the others wait, then see head.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7423001)")
         context.run_migrations()
 engine.dispose()

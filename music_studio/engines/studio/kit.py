@@ -43,6 +43,7 @@ def _hat(tau: float, length: float, rng: np.random.Generator, cutoff: float = 70
 
 
 def _finish(x: npt.NDArray[np.float64]) -> Audio:
+    x = _filtered(x, "highpass", 25.0)  # no DC or sub-sonic thump from the pitch sweeps
     peak = float(np.max(np.abs(x))) or 1.0
     fade = np.ones(len(x))
     tail = min(len(x), 200)

@@ -80,6 +80,8 @@ class TrackRenderer:
         self.pos = 0
         self.index = 0
         self.onsets = np.array([round(e.time * SR) for e in score.events], dtype=np.int64)
+        for ev in score.events:
+            self.cache.need(ev.voice, ev.duration)
         self.texture = _hiss(plan) if plan.style_def.texture == "vinyl" else None
         self.pump = plan.style_def.pump
 

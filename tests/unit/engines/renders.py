@@ -26,11 +26,11 @@ class Rendered:
     progress_times: tuple[float, ...]
 
 
-@functools.lru_cache(maxsize=None)
-def render(prompt: str, duration: int, mode: Mode = "creation", seed: int = 0,
-           style_tags: tuple[str, ...] = ()) -> Rendered:
-    request = RenderRequest(prompt=prompt, duration_seconds=duration, mode=mode, seed=seed,
-                            style_tags=style_tags)
+@functools.cache
+def render(
+    prompt: str, duration: int, mode: Mode = "creation", seed: int = 0, style_tags: tuple[str, ...] = ()
+) -> Rendered:
+    request = RenderRequest(prompt=prompt, duration_seconds=duration, mode=mode, seed=seed, style_tags=style_tags)
     fractions: list[float] = []
     times: list[float] = []
 

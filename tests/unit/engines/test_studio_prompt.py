@@ -29,28 +29,37 @@ def test_engine_metadata() -> None:
     assert (caps.vocals, caps.lyrics, caps.stems, caps.languages) == (False, False, False, ())
     licence = ENGINE.licence
     assert (licence.licence_class, licence.commercial_use, licence.requires_attribution) == (
-        "commercial_cleared", True, False)
+        "commercial_cleared",
+        True,
+        False,
+    )
 
 
-@pytest.mark.parametrize(("prompt", "bpm"), [
-    ("late night study lo-fi, mellow piano, 80 bpm", 80),
-    ("house at 124BPM", 124),
-    ("jazz, 96 beats per minute", 96),
-    ("ambient 300 bpm", 180),
-    ("pop 12 bpm", 50),
-])
+@pytest.mark.parametrize(
+    ("prompt", "bpm"),
+    [
+        ("late night study lo-fi, mellow piano, 80 bpm", 80),
+        ("house at 124BPM", 124),
+        ("jazz, 96 beats per minute", 96),
+        ("ambient 300 bpm", 180),
+        ("pop 12 bpm", 50),
+    ],
+)
 def test_tempo_is_read_from_the_prompt(prompt: str, bpm: int) -> None:
     assert describe(prompt)["bpm"] == bpm
 
 
-@pytest.mark.parametrize(("prompt", "key", "mode"), [
-    ("lo-fi in D minor", "D", "minor"),
-    ("pop song in F# major", "F#", "major"),
-    ("cinematic, key of Bb minor", "Bb", "minor"),
-    ("jazz in Eb", "Eb", None),
-    ("sad piano in c# minor", "C#", "minor"),
-    ("house in A min, 122 bpm", "A", "minor"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "key", "mode"),
+    [
+        ("lo-fi in D minor", "D", "minor"),
+        ("pop song in F# major", "F#", "major"),
+        ("cinematic, key of Bb minor", "Bb", "minor"),
+        ("jazz in Eb", "Eb", None),
+        ("sad piano in c# minor", "C#", "minor"),
+        ("house in A min, 122 bpm", "A", "minor"),
+    ],
+)
 def test_key_and_mode_are_read_from_the_prompt(prompt: str, key: str, mode: str | None) -> None:
     plan = describe(prompt)
     assert plan["key"] == key
@@ -58,15 +67,18 @@ def test_key_and_mode_are_read_from_the_prompt(prompt: str, key: str, mode: str 
         assert plan["mode"] == mode
 
 
-@pytest.mark.parametrize(("prompt", "style"), [
-    ("late night study lo-fi beats", "lofi"),
-    ("ambient drone for meditation", "ambient"),
-    ("deep house club track", "house"),
-    ("catchy pop anthem", "pop"),
-    ("smooth jazz trio in a cafe", "jazz"),
-    ("epic cinematic trailer score", "cinematic"),
-    ("8-bit chiptune video game level", "chiptune"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "style"),
+    [
+        ("late night study lo-fi beats", "lofi"),
+        ("ambient drone for meditation", "ambient"),
+        ("deep house club track", "house"),
+        ("catchy pop anthem", "pop"),
+        ("smooth jazz trio in a cafe", "jazz"),
+        ("epic cinematic trailer score", "cinematic"),
+        ("8-bit chiptune video game level", "chiptune"),
+    ],
+)
 def test_style_keywords(prompt: str, style: str) -> None:
     assert describe(prompt)["style"] == style
 
@@ -83,10 +95,17 @@ def test_mood_words_set_mode_and_energy() -> None:
     assert float(calm["energy"]) < float(lively["energy"])  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("prompt", "voice"), [
-    ("lo-fi with piano", "piano"), ("lo-fi with rhodes", "rhodes"), ("ambient strings", "strings"),
-    ("jazz guitar", "pluck"), ("ambient bells", "bell"), ("pop with synth", "synth"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "voice"),
+    [
+        ("lo-fi with piano", "piano"),
+        ("lo-fi with rhodes", "rhodes"),
+        ("ambient strings", "strings"),
+        ("jazz guitar", "pluck"),
+        ("ambient bells", "bell"),
+        ("pop with synth", "synth"),
+    ],
+)
 def test_instrument_words_change_the_palette(prompt: str, voice: str) -> None:
     assert voice in describe(prompt)["instruments"]  # type: ignore[operator]
 
@@ -105,10 +124,23 @@ def test_plan_is_deterministic_and_seed_dependent() -> None:
     assert len(keys) > 1
 
 
-@pytest.mark.parametrize("prompt", [
-    "", "   ", "🎵🔥💤", "x" * 2000, "calme nuit 夜 lo-fi ☕ — доброй ночи", "in H minor", "999999 bpm",
-    "0 bpm", "no no no without", "in", "A", "\x00\n\t",
-])
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "",
+        "   ",
+        "🎵🔥💤",
+        "x" * 2000,
+        "calme nuit 夜 lo-fi ☕ — доброй ночи",
+        "in H minor",
+        "999999 bpm",
+        "0 bpm",
+        "no no no without",
+        "in",
+        "A",
+        "\x00\n\t",
+    ],
+)
 def test_odd_prompts_never_crash(prompt: str) -> None:
     for mode in ("creation", "focus"):
         plan = describe(prompt, mode=mode, seed=2**31 - 1)
