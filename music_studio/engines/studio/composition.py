@@ -149,7 +149,8 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
             if has_pad and plan.pad and new_chord:
                 prev_pad = harmony.voice_lead(prev_pad, pcs[:3], 55, 79, rng)
                 span = (per_chord if not last_bar else 1) * bar_seconds
-                w.add(bar * bar_seconds, span * 1.02, plan.pad, prev_pad[0], 0.5 * intensity, 0.6,
+                # Held past the next chord's attack, so chord changes swell rather than dip.
+                w.add(bar * bar_seconds, span + 0.6, plan.pad, prev_pad[0], 0.5 * intensity, 0.6,
                       jitter=0.0, chord=prev_pad)
             if has_bass and plan.bass and not last_bar:
                 nxt = chords[min(bar + 1, n_bars - 1)][0]

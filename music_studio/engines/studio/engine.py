@@ -19,7 +19,14 @@ from music_studio.engines.base import (
 from music_studio.engines.studio.composition import compose
 from music_studio.engines.studio.focus import FocusStream
 from music_studio.engines.studio.focus import layout as focus_layout
-from music_studio.engines.studio.mastering import TARGET_LUFS, LoudnessMeter, fade, limit, to_int16
+from music_studio.engines.studio.mastering import (
+    TARGET_LUFS,
+    LoudnessMeter,
+    fade,
+    leveller,
+    limit,
+    to_int16,
+)
 from music_studio.engines.studio.mixer import Stereo, TrackRenderer
 from music_studio.engines.studio.mp3 import Mp3Writer
 from music_studio.engines.studio.prompt import Plan, make_plan, make_title, rng_for
@@ -101,14 +108,15 @@ class StudioEngine:
             meter.feed(block)
             reporter(RENDER_SHARE * (start + n) / total)
 
-        loudness = meter.integrated()
+        hop_gains = leveller(meter.hops) if plan.focus else None
+        loudness = meter.integrated(hop_gains)
         gain = 1.0 if not math.isfinite(loudness) else 10 ** ((TARGET_LUFS - loudness) / 20)
         writer = Mp3Writer(self.mp3_quality)
         dither = rng_for("dither", plan.prompt_digest, plan.seed)
         for start in range(0, total, CHUNK):
             _check(cancelled)
             end = min(total, start + CHUNK)
-            writer.encode(to_int16(limit(mix, start, end, gain), dither))
+            writer.encode(to_int16(limit(mix, start, end, gain, hop_gains=hop_gains), dither))
             reporter(RENDER_SHARE + (0.99 - RENDER_SHARE) * end / total)
         del mix
         _check(cancelled)

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
 
 from music_studio.engines.studio.composition import compose
 from music_studio.engines.studio.mixer import Stereo, TrackRenderer
@@ -16,6 +17,7 @@ from music_studio.engines.studio.synth import SR
 CROSSFADE = 8.0
 TARGET_SEGMENT = 60.0
 MIN_SEGMENT, MAX_SEGMENT = 45.0, 90.0
+LOWPASS_HZ = 3800.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class FocusStream:
         self.segments = layout(total)
         self.renderers: dict[int, TrackRenderer] = {}
         self.pos = 0
+        # A gentle low-pass keeps the stream dark and unobtrusive (the state carries across chunks).
+        self.lowpass = signal.butter(2, LOWPASS_HZ, btype="lowpass", fs=SR, output="sos")
+        self.zi = np.zeros((1, 2, 2))
 
     def _renderer(self, k: int) -> TrackRenderer:
         if k not in self.renderers:
@@ -101,4 +106,5 @@ class FocusStream:
         for k in [k for k, seg in enumerate(self.segments) if seg.start + seg.length <= end]:
             self.renderers.pop(k, None)  # finished segments free their accumulators
         self.pos = end
-        return out
+        filtered, self.zi = signal.sosfilt(self.lowpass, out, axis=1, zi=self.zi)
+        return filtered.astype(np.float32)

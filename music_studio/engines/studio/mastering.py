@@ -50,8 +50,11 @@ class LoudnessMeter:
             self.hops.extend((power[:whole].reshape(-1, _HOP).mean(axis=1)).tolist())
         self.pending = power[whole:]
 
-    def integrated(self) -> float:
+    def integrated(self, hop_gains: npt.NDArray[np.float64] | None = None) -> float:
+        """Integrated LUFS, optionally as if each 100 ms hop had been scaled by `hop_gains`."""
         hops = np.asarray(self.hops, dtype=np.float64)
+        if hop_gains is not None:
+            hops = hops * np.square(hop_gains[: len(hops)])
         if len(hops) < 4:
             hops = np.concatenate([hops, self.pending.mean(keepdims=True)]) if len(self.pending) else hops
             blocks = np.array([hops.mean()]) if len(hops) else np.zeros(1)
@@ -66,13 +69,36 @@ class LoudnessMeter:
         return -0.691 + 10 * math.log10(float(gated.mean()))
 
 
+def leveller(hops: list[float], window: float = 3.0, smooth: float = 2.0, max_db: float = 6.0) -> npt.NDArray[
+        np.float64]:
+    """Per-hop gains that hold 3 s loudness near its median: a slow, look-ahead rider for focus."""
+    power = np.asarray(hops, dtype=np.float64)
+    if len(power) == 0:
+        return np.ones(0)
+    local = ndimage.uniform_filter1d(power, size=max(1, int(window * 10)), mode="nearest")
+    local_db = 10 * np.log10(np.maximum(local, 1e-12))
+    voiced = local_db > local_db.max() - 30
+    ref = float(np.median(local_db[voiced]))
+    gain_db = np.clip(ref - local_db, -max_db, max_db)
+    gain_db = ndimage.uniform_filter1d(gain_db, size=max(1, int(smooth * 10)), mode="nearest")
+    return np.asarray(10 ** (gain_db / 20), dtype=np.float64)
+
+
+def hop_curve(hop_gains: npt.NDArray[np.float64], start: int, end: int) -> npt.NDArray[np.float32]:
+    """Per-frame gains for frames start..end, interpolated between 100 ms hop centres."""
+    centres = (np.arange(len(hop_gains)) + 0.5) * _HOP
+    frames = np.arange(start, end, dtype=np.float64)
+    return np.interp(frames, centres, hop_gains).astype(np.float32)
+
+
 LOOKAHEAD = int(0.005 * SR)
 SMOOTH = 2 * LOOKAHEAD - 1
 MARGIN = LOOKAHEAD + SMOOTH
 
 
-def limit(source: Stereo, start: int, end: int, gain: float, ceiling_dbfs: float = CEILING_DBFS) -> Stereo:
-    """source[:, start:end] × gain, limited to the ceiling.
+def limit(source: Stereo, start: int, end: int, gain: float, ceiling_dbfs: float = CEILING_DBFS,
+          hop_gains: npt.NDArray[np.float64] | None = None) -> Stereo:
+    """source[:, start:end] × gain (× a slow per-hop gain curve), limited to the ceiling.
 
     The gain curve is a minimum filter (look-ahead) then a moving average no wider than it, so the
     smoothed gain never exceeds the per-sample safe gain: no overshoot, no clicks. Margins are read
@@ -81,11 +107,14 @@ def limit(source: Stereo, start: int, end: int, gain: float, ceiling_dbfs: float
     ceiling = 10 ** (ceiling_dbfs / 20)
     lo, hi = max(0, start - MARGIN), min(source.shape[1], end + MARGIN)
     block = source[:, lo:hi]
-    peak = max(float(block.max()), -float(block.min())) * gain
-    out = source[:, start:end] * np.float32(gain)
-    if peak <= ceiling:
+    if hop_gains is not None:
+        block = block * (hop_curve(hop_gains, lo, hi) * np.float32(gain))[None, :]
+    else:
+        block = block * np.float32(gain)
+    out = block[:, start - lo:start - lo + (end - start)]
+    if max(float(block.max()), -float(block.min())) <= ceiling:
         return out
-    level = np.max(np.abs(block), axis=0) * gain
+    level = np.max(np.abs(block), axis=0)
     safe = np.minimum(1.0, ceiling / np.maximum(level, 1e-9)).astype(np.float32)
     held = ndimage.minimum_filter1d(safe, size=2 * LOOKAHEAD + 1, mode="nearest")
     smooth = ndimage.uniform_filter1d(held, size=SMOOTH, mode="nearest")

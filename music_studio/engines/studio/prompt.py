@@ -216,7 +216,7 @@ def make_plan(request: RenderRequest) -> Plan:
     brightness = style.brightness + 0.1 * (bright - dark) + 0.05 * (lively - calm)
     if focus:
         energy = min(energy, 0.3)
-        brightness = min(brightness, 0.35)
+        brightness = min(brightness, 0.35) * 0.7
         melody = False
         drums = drums and style_name == "lofi"
     return Plan(

@@ -243,7 +243,7 @@ VOICES: dict[str, Voice] = {
     "triangle": Voice(3.0, 0.02, lambda c, hz, n: 0.55 * _detuned(c, hz, n, "tri", lambda k: (k % 2) / k**2,
                                                                   15, 0.0, 1, 0.002, None)),
     "sub": Voice(8.0, 0.08, lambda c, hz, n: 0.7 * _detuned(c, hz, n, "sub", lambda k: np.array(
-        [1.0, 0.22, 0.08])[: len(k)], 3, 0.0, 1, 0.006, 3.0)),
+        [1.0, 0.22, 0.08])[: len(k)], 3, 0.0, 1, 0.006, 8.0)),
     "synth_bass": Voice(3.0, 0.06, lambda c, hz, n: 0.6 * _detuned(c, hz, n, "bass", lambda k: 1.0 / k**1.5,
                                                                    8, 0.0, 1, 0.004, 0.6)),
 }
