@@ -22,9 +22,9 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from music_studio.db.tables import jobs  # noqa: E402
-from tests.databases import POSTGRES_URL, fresh_database  # noqa: E402
-from tests.servers import BIN, serve  # noqa: E402
+from music_studio.db.tables import jobs
+from tests.databases import POSTGRES_URL, fresh_database
+from tests.servers import BIN, serve
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -122,8 +122,14 @@ class Worker:
             queue.fail(self.db, job.id, self.worker_id)
             return
         track_id = ids.track_id()
-        path = self.storage.put(track_id, result.audio)
-        info = soundfile.info(str(path))
+        try:
+            path = self.storage.put(track_id, result.audio)
+            info = soundfile.info(str(path))
+        except Exception:
+            logger.exception("job %s: could not store the master", job.id)
+            self.storage.delete(track_id)
+            queue.fail(self.db, job.id, self.worker_id)
+            return
         track = {
             "id": track_id,
             "organization_id": job.organization_id,

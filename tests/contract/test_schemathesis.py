@@ -28,11 +28,12 @@ def _succeeded_job(base_url: str, key: str) -> tuple[str, str]:
         f"{base_url}/v1/music/org_a/generations",
         json={"engine": "studio", "prompt": "seed track for fuzzing", "duration_seconds": 2},
         headers=headers,
+        timeout=60,
     ).json()
     deadline = time.monotonic() + 60
-    while (job := httpx.get(f"{base_url}/v1/music/org_a/generations/{created['id']}", headers=headers).json())[
-        "status"
-    ] != "succeeded":
+    while (
+        job := httpx.get(f"{base_url}/v1/music/org_a/generations/{created['id']}", headers=headers, timeout=60).json()
+    )["status"] != "succeeded":
         assert time.monotonic() < deadline and job["status"] in ("queued", "running"), job
         time.sleep(0.1)
     return job["id"], job["result_track_id"]

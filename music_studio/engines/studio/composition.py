@@ -62,7 +62,9 @@ def layout(n_bars: int, focus: bool) -> list[Section]:
     intro = min(4, max(1, round(n_bars * 0.1)))
     outro = min(4, max(1, round(n_bars * 0.08)))
     body = n_bars - intro - outro
-    order = ["theme", "themeB"] if body <= 8 else ["groove", "theme", "themeB", "break", "theme", "themeB"]
+    # Short tracks get to the tune at once; longer ones build, break and return.
+    order = (["theme", "themeB", "theme"] if body <= 12
+             else ["groove", "theme", "themeB", "break", "theme", "themeB"])
     out = [Section("intro", 0, intro)]
     bar, i = intro, 0
     while bar < intro + body:
@@ -172,7 +174,10 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
                     w.add(w.at(bar, step, bar_seconds), length * w.step, plan.lead, pitch,
                           vel * intensity, 0.15)
             if groove and drum_mode != "none" and not last_bar:
-                _write_drums(w, bar, bar_seconds, groove, kit, drum_mode, intensity, plan)
+                # A fill in the last bar before the next section marks the phrase boundary.
+                fill = (drum_mode == "full" and not plan.focus and section.bars >= 4
+                        and bar == section.start_bar + section.bars - 1)
+                _write_drums(w, bar, bar_seconds, groove, kit, drum_mode, intensity, plan, fill)
     w.events.sort(key=lambda e: (e.time, e.voice, e.pitch))
     return Score(w.events, sections, bar_seconds, duration)
 
@@ -230,7 +235,8 @@ def _write_bass(w: _Writer, plan: Plan, bar: int, bar_seconds: float, pcs: list[
 
 def _write_drums(w: _Writer, bar: int, bar_seconds: float,
                  groove: dict[str, tuple[tuple[int, ...], float]], kit: dict[str, str], mode: str,
-                 intensity: float, plan: Plan) -> None:
+                 intensity: float, plan: Plan, fill: bool = False) -> None:
+    fill_voice = kit.get("snare") or kit.get("clap") or kit.get("tom")
     for piece, (steps, vel) in groove.items():
         if mode == "light" and piece not in ("hat", "ride", "shaker", "kick"):
             continue
@@ -243,7 +249,12 @@ def _write_drums(w: _Writer, bar: int, bar_seconds: float,
         tight = piece in ("kick", "taiko") and plan.style in ("house", "chiptune")
         level = vel * intensity * (0.6 if mode == "light" else 1.0)
         for step in steps:
+            if fill and step >= 12 and voice == fill_voice:
+                continue
             # On-beat accents (strongest on hats) keep the pulse on the beat, not on the eighths.
             accent = 1.0 if step % 4 == 0 else (0.55 if piece in ("hat", "ride", "shaker") else 0.85)
             w.add(w.at(bar, step, bar_seconds), 0.5, voice, 0, level * accent, pan,
                   jitter=0.0 if tight else 0.004)
+    if fill and fill_voice:
+        for i, step in enumerate((12, 13, 14, 15) if plan.energy >= 0.5 else (12, 14, 15)):
+            w.add(w.at(bar, step, bar_seconds), 0.5, fill_voice, 0, intensity * (0.45 + 0.12 * i), 0.1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,14 +86,19 @@ class FocusStream:
                                               cache=shared.cache if shared else None)
         return self.renderers[k]
 
-    def render(self, n: int) -> Stereo:
+    def render(self, n: int, tick: Callable[[], None] | None = None) -> Stereo:
+        """The next n frames; `tick` is called after setting up a new segment (a slow step)."""
         start, end = self.pos, self.pos + n
         out = np.zeros((2, n), dtype=np.float32)
         for k, seg in enumerate(self.segments):
             lo, hi = max(start, seg.start), min(end, seg.start + seg.length)
             if lo >= hi:
                 continue
-            part = self._renderer(k).render(hi - lo)
+            if k not in self.renderers:
+                self._renderer(k)
+                if tick is not None:
+                    tick()
+            part = self.renderers[k].render(hi - lo)
             idx = np.arange(lo, hi, dtype=np.float64)
             gain = np.ones(hi - lo)
             if k > 0:
@@ -107,4 +113,5 @@ class FocusStream:
             self.renderers.pop(k, None)  # finished segments free their accumulators
         self.pos = end
         filtered, self.zi = signal.sosfilt(self.lowpass, out, axis=1, zi=self.zi)
-        return filtered.astype(np.float32)
+        result: Stereo = filtered.astype(np.float32)
+        return result

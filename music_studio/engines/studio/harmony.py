@@ -15,7 +15,7 @@ PROGRESSIONS: dict[str, tuple[tuple[int, ...], ...]] = {
     "minor": ((0, 3, 4, 0), (0, 5, 3, 4), (0, 6, 5, 4), (0, 3, 5, 4), (0, 4, 0, 3), (0, 5, 0, 4)),
 }
 JAZZ_PROGRESSIONS: dict[str, tuple[tuple[int, ...], ...]] = {
-    "major": ((0, 5, 1, 4), (1, 4, 0, 0), (0, 3, 1, 4), (2, 5, 1, 4)),
+    "major": ((0, 5, 1, 4), (0, 0, 1, 4), (0, 3, 1, 4), (0, 1, 4, 0)),
     "minor": ((0, 3, 1, 4), (0, 5, 1, 4), (0, 0, 3, 4)),
 }
 # Ambient harmony returns to the tonic every other chord: with no melody, that is what names the key.

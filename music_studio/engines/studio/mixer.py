@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -56,11 +57,11 @@ class Reverb:
         for r in range(1, _DECIM):  # writing each phase in place is far cheaper than broadcasting
             np.multiply(step, np.float32(r / _DECIM), out=up[:, :, r])
             up[:, :, r] += base
-        up = up.reshape(2, -1)
         self.prev = self.acc[:, m - 1:m].copy()
         self.acc[:, : -m] = self.acc[:, m:]
         self.acc[:, -m:] = 0.0
-        return up[:, :n]
+        flat: Stereo = up.reshape(2, -1)[:, :n]
+        return flat
 
 
 class TrackRenderer:
@@ -85,8 +86,8 @@ class TrackRenderer:
         self.texture = _hiss(plan) if plan.style_def.texture == "vinyl" else None
         self.pump = plan.style_def.pump
 
-    def render(self, n: int) -> Stereo:
-        """The next n stereo frames (n ≤ chunk)."""
+    def render(self, n: int, tick: Callable[[], None] | None = None) -> Stereo:
+        """The next n stereo frames (n ≤ chunk); `tick` is unused (every chunk is quick)."""
         start, end = self.pos, self.pos + n
         events = self.score.events
         stop = int(np.searchsorted(self.onsets, end, side="left"))

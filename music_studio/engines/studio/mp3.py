@@ -12,6 +12,7 @@ ENCODER_DELAY = 576
 """Written in the tag; decoders add their own 529-sample decoder delay on top."""
 _BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _RATES = (44100, 48000, 32000)
+TAG_FRAME_BYTES = 144000 * BITRATE // SR
 
 
 class Mp3Writer:
@@ -23,20 +24,27 @@ class Mp3Writer:
         self.encoder.set_in_sample_rate(SR)
         self.encoder.set_channels(2)
         self.encoder.set_quality(quality)
-        self.parts: list[bytes] = []
+        # Room for the tag frame is reserved up front, so the file is never copied to prepend it.
+        self.data = bytearray(TAG_FRAME_BYTES)
 
     def encode(self, pcm: bytes) -> None:
-        self.parts.append(bytes(self.encoder.encode(pcm)))
+        self.data += self.encoder.encode(pcm)
 
     def finish(self, n_samples: int) -> bytes:
         """The complete file: Info tag frame followed by every audio frame."""
-        self.parts.append(bytes(self.encoder.flush()))
-        frames = b"".join(self.parts)
-        self.parts = []
-        return info_frame(frames, n_samples) + frames
+        self.data += self.encoder.flush()
+        frames = memoryview(self.data)[TAG_FRAME_BYTES:]
+        tag = info_frame(frames, n_samples)
+        if len(tag) != TAG_FRAME_BYTES:
+            raise ValueError("unexpected tag frame size")
+        self.data[:TAG_FRAME_BYTES] = tag
+        frames.release()
+        out = bytes(self.data)
+        self.data = bytearray()
+        return out
 
 
-def frame_count(data: bytes) -> tuple[int, bytes]:
+def frame_count(data: bytes | memoryview) -> tuple[int, bytes]:
     """Number of MPEG-1 Layer III frames by walking the headers, and the first header."""
     pos, count, first = 0, 0, b""
     while pos + 4 <= len(data):
@@ -45,7 +53,7 @@ def frame_count(data: bytes) -> tuple[int, bytes]:
             raise ValueError(f"lost MP3 frame sync at byte {pos}")
         size = 144000 * _BITRATES[b2 >> 4] // _RATES[(b2 >> 2) & 3] + ((b2 >> 1) & 1)
         if not first:
-            first = data[pos:pos + 4]
+            first = bytes(data[pos:pos + 4])
         count += 1
         pos += size
     return count, first
@@ -61,7 +69,7 @@ def _crc16(data: bytes) -> int:
     return crc
 
 
-def info_frame(frames: bytes, n_samples: int) -> bytes:
+def info_frame(frames: bytes | memoryview, n_samples: int) -> bytes:
     """A silent frame carrying the Xing "Info" block and LAME extension (delay and padding)."""
     n_frames, header = frame_count(frames)
     if not header:

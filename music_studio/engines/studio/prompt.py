@@ -112,9 +112,10 @@ def _choose_style(text: str, tags: tuple[str, ...], focus: bool) -> str:
     scores = dict.fromkeys(STYLES, 0.0)
     tag_text = " ".join(t.lower() for t in tags)
     for name, style in STYLES.items():
-        for kw in style.keywords:
+        for rank, kw in enumerate(style.keywords):
             if _has(text, kw):
-                scores[name] += 1.0 + 0.1 * len(kw.split())
+                # The first keywords are genre names; later ones are looser descriptive words.
+                scores[name] += (2.0 if rank < 2 else 1.0) + 0.1 * len(kw.split())
             if _has(tag_text, kw) or tag_text.strip() == name:
                 scores[name] += 3.0
     best = max(scores, key=lambda k: (scores[k], k == DEFAULT_STYLE))

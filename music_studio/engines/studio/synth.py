@@ -19,7 +19,7 @@ Audio = npt.NDArray[np.float32]
 _TABLE_BITS = 12
 _TABLE = 1 << _TABLE_BITS
 _DUR_QUANTUM = 0.02
-CACHE_BYTES = 56 * 2**20
+CACHE_BYTES = 24 * 2**20
 
 
 def midi_hz(pitch: float) -> float:
@@ -48,7 +48,8 @@ def _read(table: Audio, phase: npt.NDArray[np.uint32]) -> Audio:
 
 
 def _decay(n: int, tau: float) -> Audio:
-    return np.exp(np.arange(n, dtype=np.float32) * np.float32(-1.0 / (tau * SR)))
+    env: Audio = np.exp(np.arange(n, dtype=np.float32) * np.float32(-1.0 / (tau * SR)))
+    return env
 
 
 def _attack(env: Audio, seconds: float) -> Audio:
@@ -132,6 +133,9 @@ class NoteCache:
             if ramp is None:
                 ramp = self._ramps[rel] = np.linspace(1.0, 0.0, rel, dtype=np.float32) ** 2
             out[on:end] *= ramp[: end - on]
+        if end - on < rel:  # the held note ran out before the release finished: end without a click
+            tail = min(len(out), 220)
+            out[len(out) - tail:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
         return out
 
     def chord(self, voice: str, pitches: tuple[int, ...], duration: float, strum: float,
