@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -148,6 +149,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=True
     )
+    # uvicorn restores the previous SIGTERM handler on exit and re-raises the signal; with the
+    # default handler that would kill this process before the worker pool is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     try:
         uvicorn.Server(config).run()
     finally:
@@ -163,8 +167,6 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     if args.processes <= 1:
         run_worker(settings)
         return 0
-    import signal
-
     from music_studio.supervisor import WorkerPool
 
     pool = WorkerPool(settings, args.processes)

@@ -18,6 +18,27 @@ import httpx
 BIN = Path(sys.executable).parent
 
 
+def _children(pid: int) -> list[int]:
+    """Direct children of a process (its render workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -77,9 +98,17 @@ def serve(
             time.sleep(0.1)
         yield RunningServer(base_url, env, log, process)
     finally:
+        children = _children(process.pid)
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        # The multiprocessing resource tracker exits once it notices its parent is gone.
+        deadline = time.monotonic() + 10
+        while (survivors := [pid for pid in children if _alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in survivors:
+            os.kill(pid, signal.SIGKILL)
+        assert not survivors, f"processes {survivors} outlived the server they belong to"
