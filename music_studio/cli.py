@@ -146,7 +146,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.render_workers > 0:
         pool.start()
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=True
+        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=settings.access_log
     )
     try:
         uvicorn.Server(config).run()
