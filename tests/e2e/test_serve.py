@@ -16,7 +16,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_prompt_to_playable_mp3(tmp_path: Path) -> None:
-    with serve(tmp_path / "var", render_workers=1) as server:
+    # The access log is off by default; this test checks that it never prints a signature.
+    with serve(tmp_path / "var", render_workers=1, extra_env={"MUSIC_STUDIO_ACCESS_LOG": "1"}) as server:
         key = server.cli("keys", "create", "--org", "org_e2e", "--user", "usr_e2e")
         peer = server.cli("keys", "create", "--org", "org_e2e", "--user", "usr_peer")
         headers = {"X-API-Key": key}
