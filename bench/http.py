@@ -165,8 +165,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    found = re.fullmatch(r"([\d.]+)([a-z]*)", text)
+    if found is None:
+        return float("nan")
+    return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}.get(found.group(2), 1.0)
 
 
 def wrk(url: str, key: str, connections: int, seconds: int, script: Path | None, pid: int) -> Load:
@@ -189,8 +191,8 @@ def wrk(url: str, key: str, connections: int, seconds: int, script: Path | None,
     return Load(
         requests=requests,
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        p50_ms=_ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        p99_ms=_ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(re.search(r"\n\s+50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        p99_ms=_ms(re.search(r"\n\s+99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
         errors=errors,
         cpu_us=cpu / max(requests, 1) * 1e6,
     )
