@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint fuzz bench bench-engine clean
+.PHONY: install run test test-fast lint fuzz bench bench-engine bench-http clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench-engine: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis schemathesis-report reports
+
+bench-http: $(STAMP)
+	@command -v wrk >/dev/null || { echo "bench-http needs wrk (apt-get install wrk)"; exit 2; }
+	$(BIN)/python bench/http.py

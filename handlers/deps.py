@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from connexion import request
 
 from music_studio.errors import OrganizationAccessDenied
 from music_studio.identity import Principal
 from music_studio.jobs import Owner
 from music_studio.services import Services
+
+T = TypeVar("T")
+
+
+async def read(svc: Services, fn: Callable[..., T], *args: Any) -> T:
+    """Run a short database read: inline on SQLite, in the thread pool on other databases.
+
+    A SQLite read here is a local call of tens of microseconds that never waits for writers
+    (WAL), cheaper than the hop to a worker thread; a server database is a network round trip
+    that must not hold up the event loop.
+    """
+    if svc.settings.is_sqlite:
+        return fn(*args)
+    return await anyio.to_thread.run_sync(fn, *args)
 
 
 def services() -> Services:

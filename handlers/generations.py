@@ -6,7 +6,7 @@ from typing import Any
 
 from connexion import request
 
-from handlers.deps import JSON, owner, services
+from handlers.deps import JSON, owner, read, services
 from music_studio import jobs, representations
 
 Response = tuple[dict[str, Any], int, dict[str, str]]
@@ -44,10 +44,11 @@ def list_generations(
     return {"jobs": items, "limit": limit, "offset": offset}, 200, JSON
 
 
-def get_generation(organization_id: str, job_id: str, token_info: dict[str, Any]) -> Response:
+async def get_generation(organization_id: str, job_id: str, token_info: dict[str, Any]) -> Response:
     """One job; on success with a freshly minted playback URL and the track summary."""
     caller = owner(organization_id, token_info)
-    return _job_response(jobs.get(services().db, caller, job_id), 200)
+    svc = services()
+    return _job_response(await read(svc, jobs.get, svc.db, caller, job_id), 200)
 
 
 def cancel_generation(organization_id: str, job_id: str, token_info: dict[str, Any]) -> Response:

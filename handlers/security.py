@@ -6,13 +6,18 @@ from typing import Any
 
 from connexion.lifecycle import ConnexionRequest
 
+from handlers.deps import read
 from music_studio.errors import AuthenticationRequired
-from music_studio.identity import authenticate
+from music_studio.identity import authenticate_cached
+from music_studio.services import Services
 
 
-def api_key_info(apikey: str, required_scopes: Any = None, request: ConnexionRequest | None = None) -> dict[str, Any]:
+async def api_key_info(
+    apikey: str, required_scopes: Any = None, request: ConnexionRequest | None = None
+) -> dict[str, Any]:
     assert request is not None
-    principal = authenticate(request.state.services.db, apikey)
+    svc: Services = request.state.services
+    principal = await read(svc, authenticate_cached, svc.db, svc.principals, apikey)
     if principal is None:
         raise AuthenticationRequired("Missing or invalid API key")
     return {"sub": principal.user_id, "principal": principal}

@@ -11,6 +11,7 @@ import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
+from music_studio.http import connexion_patches
 from music_studio.http import errors as http_errors
 from music_studio.http.errors import SPEC
 from music_studio.http.middleware import BodyLimitMiddleware, MediaCorsMiddleware, RequestIdMiddleware
@@ -21,6 +22,7 @@ from music_studio.settings import Settings
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> connexion.AsyncApp:
     services = services or Services.from_settings(settings or Settings.from_env())
+    connexion_patches.apply()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any]]:

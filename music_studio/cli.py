@@ -147,7 +147,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.render_workers > 0:
         pool.start()
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=True
+        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=settings.access_log
     )
     # uvicorn restores the previous SIGTERM handler on exit and re-raises the signal; with the
     # default handler that would kill this process before the worker pool is stopped.

@@ -11,6 +11,9 @@ import hmac
 import re
 import secrets
 import string
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -43,22 +46,88 @@ def generate_key() -> str:
     return "ak_" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(40))
 
 
+_KEY_QUERY = (
+    sa.select(api_keys.c.id, api_keys.c.user_id, api_keys.c.key_hash, memberships.c.organization_id)
+    .select_from(api_keys.outerjoin(memberships, memberships.c.user_id == api_keys.c.user_id))
+    .where(api_keys.c.key_hash == sa.bindparam("digest"), api_keys.c.revoked_at.is_(None))
+)
+
+
 def authenticate(engine: sa.Engine, presented: str) -> Principal | None:
     """The principal for a presented key, or None if it is malformed, unknown or revoked."""
     if not KEY_PATTERN.match(presented):
         return None
-    digest = hash_key(presented)
-    query = (
-        sa.select(api_keys.c.id, api_keys.c.user_id, api_keys.c.key_hash, memberships.c.organization_id)
-        .select_from(api_keys.outerjoin(memberships, memberships.c.user_id == api_keys.c.user_id))
-        .where(api_keys.c.key_hash == digest, api_keys.c.revoked_at.is_(None))
-    )
+    return _lookup(engine, hash_key(presented))
+
+
+def _lookup(engine: sa.Engine, digest: str) -> Principal | None:
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(_KEY_QUERY, {"digest": digest}).all()
     if not rows or not hmac.compare_digest(rows[0].key_hash, digest):
         return None
     orgs = frozenset(row.organization_id for row in rows if row.organization_id)
     return Principal(user_id=rows[0].user_id, key_id=rows[0].id, organization_ids=orgs)
+
+
+class PrincipalCache:
+    """Principals of recently seen keys, trusted for `ttl` seconds (per API process).
+
+    Revoking a key or changing memberships through this module drops cached entries in this
+    process at once; in another process (the CLI, another API process) the change is seen within
+    `ttl` seconds. Unknown keys are never cached. `ttl` 0 turns the cache off.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+        _CACHES.add(self)
+
+    def get(self, presented: str) -> tuple[str, Principal | None]:
+        """(digest of the key, its cached principal or None) for a well-formed key."""
+        digest = hash_key(presented)
+        entry = self._entries.get(digest)
+        if entry is not None and entry[0] > time.monotonic():
+            return digest, entry[1]
+        return digest, None
+
+    def put(self, digest: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic() + self.ttl, principal)
+
+    def forget(self, digest: str | None = None) -> None:
+        """Drop one key (by digest) or, with None, every entry."""
+        with self._lock:
+            if digest is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(digest, None)
+
+
+_CACHES: weakref.WeakSet[PrincipalCache] = weakref.WeakSet()
+
+
+def _invalidate(digest: str | None = None) -> None:
+    for cache in list(_CACHES):
+        cache.forget(digest)
+
+
+def authenticate_cached(engine: sa.Engine, cache: PrincipalCache, presented: str) -> Principal | None:
+    """authenticate() through the cache: a hit costs one SHA-256 and a dict lookup."""
+    if not KEY_PATTERN.match(presented):
+        return None
+    digest, principal = cache.get(presented)
+    if principal is None:
+        principal = _lookup(engine, digest)
+        if principal is not None:
+            cache.put(digest, principal)
+    return principal
 
 
 def ensure_member(engine: sa.Engine, organization_id: str, user_id: str, *, role: str = "member") -> None:
@@ -80,6 +149,7 @@ def ensure_member(engine: sa.Engine, organization_id: str, user_id: str, *, role
             conn.execute(
                 memberships.insert().values(organization_id=organization_id, user_id=user_id, role=role, created_at=now)
             )
+    _invalidate()  # a cached principal lists its organisations
 
 
 def create_key(engine: sa.Engine, organization_id: str, user_id: str) -> str:
@@ -107,4 +177,5 @@ def revoke_key(engine: sa.Engine, key: str) -> bool:
             .where(api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))
         )
+    _invalidate(hash_key(key))
     return result.rowcount == 1

@@ -154,10 +154,19 @@ def submit(
     return get(engine_db, owner, job_id), False
 
 
+_GET = _job_with_track().where(
+    jobs.c.organization_id == sa.bindparam("organization_id"),
+    jobs.c.user_id == sa.bindparam("user_id"),
+    jobs.c.id == sa.bindparam("job_id"),
+)
+"""Built once: the polling hot path pays for neither statement construction nor its cache key."""
+
+
 def get(engine_db: sa.Engine, owner: Owner, job_id: str) -> sa.Row[Any]:
     """The caller's job with its track columns (track_*), or NotFound."""
+    params = {"organization_id": owner.organization_id, "user_id": owner.user_id, "job_id": job_id}
     with engine_db.connect() as conn:
-        row = conn.execute(_job_with_track().where(_scoped(owner), jobs.c.id == job_id)).first()
+        row = conn.execute(_GET, params).first()
     if row is None:
         raise NotFound("no such job for this caller")
     return row

@@ -28,6 +28,9 @@ class Settings:
     max_attempts: int
     poll_interval_seconds: float
     max_body_bytes: int
+    key_cache_seconds: int = 5
+    """How long an API process trusts a looked-up key; also the bound on revocation delay (0: off)."""
+    access_log: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -49,6 +52,8 @@ class Settings:
             max_attempts=_int(env, "MUSIC_STUDIO_MAX_ATTEMPTS", 3, minimum=1),
             poll_interval_seconds=float(env.get("MUSIC_STUDIO_POLL_INTERVAL_SECONDS", "0.2")),
             max_body_bytes=_int(env, "MUSIC_STUDIO_MAX_BODY_BYTES", 65536, minimum=1024),
+            key_cache_seconds=_int(env, "MUSIC_STUDIO_KEY_CACHE_SECONDS", 5, minimum=0),
+            access_log=env.get("MUSIC_STUDIO_ACCESS_LOG", "0") in ("1", "true", "yes"),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

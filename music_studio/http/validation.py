@@ -11,6 +11,7 @@ from jsonschema import ValidationError
 from starlette.types import Scope
 
 from music_studio.errors import MalformedRequest, ValidationFailed
+from music_studio.http.compiled_validation import CompiledJSONResponseBodyValidator, CompiledParameterValidator
 
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
@@ -38,4 +39,8 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 VALIDATORS: dict[str, t.Any] = {
     **VALIDATOR_MAP,
     "body": MediaTypeDict({"*/*json": StrictJSONBodyValidator}),
+    "parameter": CompiledParameterValidator,
+    "response": MediaTypeDict(
+        {"*/*json": CompiledJSONResponseBodyValidator, "text/plain": VALIDATOR_MAP["response"]["text/plain"]}
+    ),
 }

@@ -18,9 +18,14 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_prompt_to_playable_mp3(tmp_path: Path, backend: str) -> None:
+    # The access log is off by default; this test checks that it never prints a signature.
     with (
         fresh_database(backend, tmp_path) as url,
-        serve(tmp_path / "var", render_workers=1, extra_env={"MUSIC_STUDIO_DATABASE_URL": url}) as server,
+        serve(
+            tmp_path / "var",
+            render_workers=1,
+            extra_env={"MUSIC_STUDIO_DATABASE_URL": url, "MUSIC_STUDIO_ACCESS_LOG": "1"},
+        ) as server,
         httpx.Client(timeout=60) as http,
     ):
         key = server.cli("keys", "create", "--org", "org_e2e", "--user", "usr_e2e")

@@ -1,0 +1,89 @@
+"""Compiled contract validation agrees with Connexion's validators on the contract's schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from connexion.exceptions import NonConformingResponseBody
+
+from music_studio.http.compiled_validation import (
+    CompiledJSONResponseBodyValidator,
+    CompiledParameterValidator,
+    _responses,
+    oas30_to_draft4,
+)
+
+GENERATION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "track"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^mgen_[0-9a-f]{12,32}$"},
+        "started_at": {"type": "string", "format": "date-time", "nullable": True},
+        "nullable": {"type": "integer"},  # a property that happens to be named like the keyword
+        "track": {"anyOf": [{"type": "object"}, {"nullable": True, "enum": [None]}]},
+    },
+}
+
+
+def validate(schema: dict[str, Any], body: Any) -> None:
+    CompiledJSONResponseBodyValidator({}, schema=schema, encoding="utf-8")._validate(body)
+
+
+def test_nullable_becomes_a_type_list_and_property_names_are_left_alone() -> None:
+    draft4 = oas30_to_draft4(GENERATION)
+    assert draft4["properties"]["started_at"]["type"] == ["string", "null"]
+    assert draft4["properties"]["nullable"] == {"type": "integer"}
+    assert (
+        "nullable" not in GENERATION["properties"]["started_at"] or GENERATION["properties"]["started_at"]["nullable"]
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "mgen_0123456789ab", "track": None},
+        {"id": "mgen_0123456789ab", "track": {}, "started_at": None, "nullable": 3},
+        {"id": "mgen_0123456789ab", "track": None, "started_at": "2026-06-28T10:30:00Z"},
+    ],
+)
+def test_conforming_bodies_pass(body: dict[str, Any]) -> None:
+    validate(GENERATION, body)
+    assert _responses.get(GENERATION) is not None  # compiled, not the fallback
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "mgen_XYZ", "track": None},
+        {"id": "mgen_0123456789ab"},
+        {"id": "mgen_0123456789ab", "track": None, "extra": 1},
+        {"id": "mgen_0123456789ab", "track": 3},
+        {"id": "mgen_0123456789ab", "track": None, "started_at": "yesterday"},
+        {"id": "mgen_0123456789ab", "track": None, "nullable": None},
+    ],
+)
+def test_nonconforming_bodies_are_refused(body: dict[str, Any]) -> None:
+    with pytest.raises(NonConformingResponseBody):
+        validate(GENERATION, body)
+
+
+def test_write_only_schemas_fall_back_to_connexion() -> None:
+    schema = {"type": "object", "properties": {"secret": {"type": "string", "writeOnly": True}}}
+    assert _responses.get(schema) is None
+    with pytest.raises(NonConformingResponseBody):
+        validate(schema, {"secret": "x"})  # Connexion refuses writeOnly properties in responses
+
+
+def test_parameters_keep_connexion_messages() -> None:
+    param = {
+        "name": "job_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^mgen_[0-9a-f]{12,32}$"},
+    }
+    assert CompiledParameterValidator.validate_parameter("path", "mgen_0123456789ab", param) is None
+    error = CompiledParameterValidator.validate_parameter("path", "mgen_nope", param)
+    assert error is not None and "does not match" in error
+    assert CompiledParameterValidator.validate_parameter("path", None, param) == "Missing path parameter 'job_id'"
