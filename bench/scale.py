@@ -67,7 +67,9 @@ def run(backend: str, workers: int, n_jobs: int, duration: int) -> dict[str, flo
                     job_id = http.post(base, json={**body, "duration_seconds": 1}, headers=headers).json()["id"]
                     wait_all(db, [job_id])
                     with db.connect() as conn:
-                        row = conn.execute(sa.select(jobs.c.created_at, jobs.c.started_at).where(jobs.c.id == job_id)).one()
+                        row = conn.execute(
+                            sa.select(jobs.c.created_at, jobs.c.started_at).where(jobs.c.id == job_id)
+                        ).one()
                     waits.append((row.started_at - row.created_at).total_seconds() * 1000)
                     time.sleep(0.3)
                 # Throughput with a backlog, while a poller measures GET latency.
