@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.servers import serve  # noqa: E402
+from tests.servers import serve
 
 PROMPT = "late night study lo-fi, mellow piano, 80 bpm"
 

@@ -80,8 +80,6 @@ class Engine(Protocol):
         """The plan summary for a request, without rendering (cheap, deterministic)."""
         ...
 
-    def render(
-        self, request: RenderRequest, progress: ProgressCallback, cancelled: CancelCheck
-    ) -> RenderResult:
+    def render(self, request: RenderRequest, progress: ProgressCallback, cancelled: CancelCheck) -> RenderResult:
         """Render the request to a finished audio file in memory."""
         ...
