@@ -28,6 +28,16 @@ class Settings:
     max_attempts: int
     poll_interval_seconds: float
     max_body_bytes: int
+    # Rate limits (token buckets): per API key for the API, per client address for media.
+    rate_limits_enabled: bool = True
+    rate_limit_reads_per_minute: int = 1200
+    rate_limit_reads_burst: int = 200
+    rate_limit_creates_per_minute: int = 120
+    rate_limit_creates_burst: int = 30
+    rate_limit_media_per_minute: int = 1200
+    rate_limit_media_burst: int = 200
+    redis_url: str | None = None
+    """Shared rate-limit buckets for several API processes; None keeps them in process memory."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -49,6 +59,14 @@ class Settings:
             max_attempts=_int(env, "MUSIC_STUDIO_MAX_ATTEMPTS", 3, minimum=1),
             poll_interval_seconds=float(env.get("MUSIC_STUDIO_POLL_INTERVAL_SECONDS", "0.2")),
             max_body_bytes=_int(env, "MUSIC_STUDIO_MAX_BODY_BYTES", 65536, minimum=1024),
+            rate_limits_enabled=env.get("MUSIC_STUDIO_RATE_LIMITS", "1") not in ("0", "false", "no"),
+            rate_limit_reads_per_minute=_int(env, "MUSIC_STUDIO_RATE_LIMIT_READS_PER_MINUTE", 1200, minimum=1),
+            rate_limit_reads_burst=_int(env, "MUSIC_STUDIO_RATE_LIMIT_READS_BURST", 200, minimum=1),
+            rate_limit_creates_per_minute=_int(env, "MUSIC_STUDIO_RATE_LIMIT_CREATES_PER_MINUTE", 120, minimum=1),
+            rate_limit_creates_burst=_int(env, "MUSIC_STUDIO_RATE_LIMIT_CREATES_BURST", 30, minimum=1),
+            rate_limit_media_per_minute=_int(env, "MUSIC_STUDIO_RATE_LIMIT_MEDIA_PER_MINUTE", 1200, minimum=1),
+            rate_limit_media_burst=_int(env, "MUSIC_STUDIO_RATE_LIMIT_MEDIA_BURST", 200, minimum=1),
+            redis_url=env.get("MUSIC_STUDIO_REDIS_URL") or None,
         )
 
     def with_overrides(self, **changes: object) -> Settings:
