@@ -43,7 +43,7 @@ def short_term_lufs(x: Signal, rate: int, window: float = 3.0, hop: float = 1.0)
     """Loudness of sliding windows (EBU "short-term" is 3 s)."""
     meter = pyloudnorm.Meter(rate)
     size, step = int(window * rate), int(hop * rate)
-    values = [meter.integrated_loudness(x[i:i + size]) for i in range(0, len(x) - size + 1, step)]
+    values = [meter.integrated_loudness(x[i : i + size]) for i in range(0, len(x) - size + 1, step)]
     return np.asarray(values, dtype=np.float64)
 
 

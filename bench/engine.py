@@ -69,21 +69,30 @@ def child(prompt: str, duration: int, mode: str, seed: int) -> dict[str, Any]:
     audio, rate = analysis.decode(result.audio)
     tonic, key_mode = analysis.estimate_key(audio, rate)
     return {
-        "cpu": cpu, "wall": wall, "rss_mb": rss_mb, "bytes": len(result.audio),
-        "length_error": len(audio) - duration * rate, "lufs": analysis.integrated_lufs(audio, rate),
-        "peak": analysis.sample_peak_dbfs(audio), "clipped": analysis.clipped_samples(audio),
-        "tempo": analysis.estimate_tempo(audio, rate), "key": f"{tonic} {key_mode}",
-        "centroid": analysis.spectral_centroid(audio, rate), "max_gap": max(gaps),
+        "cpu": cpu,
+        "wall": wall,
+        "rss_mb": rss_mb,
+        "bytes": len(result.audio),
+        "length_error": len(audio) - duration * rate,
+        "lufs": analysis.integrated_lufs(audio, rate),
+        "peak": analysis.sample_peak_dbfs(audio),
+        "clipped": analysis.clipped_samples(audio),
+        "tempo": analysis.estimate_tempo(audio, rate),
+        "key": f"{tonic} {key_mode}",
+        "centroid": analysis.spectral_centroid(audio, rate),
+        "max_gap": max(gaps),
         "plan": result.plan,
     }
 
 
 def run_case(prompt: str, duration: int, mode: str, seed: int = 42) -> dict[str, Any]:
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT))
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     out = subprocess.run(
         [sys.executable, __file__, "--child", json.dumps([prompt, duration, mode, seed])],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -102,25 +111,78 @@ def main(quick: bool) -> None:
     rows = []
     for mode, duration, prompt in speed:
         r = run_case(prompt, duration, mode)
-        rows.append([
-            mode, f"{duration} s", f"{r['cpu']:.2f}", f"{duration / r['cpu']:.0f}x", f"{r['wall']:.2f}",
-            f"{r['rss_mb']:.0f} MB", f"{r['bytes']:,}", str(r["length_error"]), f"{r['lufs']:.2f}",
-            f"{r['peak']:.2f}", str(r["clipped"]), f"{r['max_gap']:.2f}",
-        ])
+        rows.append(
+            [
+                mode,
+                f"{duration} s",
+                f"{r['cpu']:.2f}",
+                f"{duration / r['cpu']:.0f}x",
+                f"{r['wall']:.2f}",
+                f"{r['rss_mb']:.0f} MB",
+                f"{r['bytes']:,}",
+                str(r["length_error"]),
+                f"{r['lufs']:.2f}",
+                f"{r['peak']:.2f}",
+                str(r["clipped"]),
+                f"{r['max_gap']:.2f}",
+            ]
+        )
     print("Speed and memory (one core, fresh process per case, seed 42)\n")
-    print(table(["mode", "duration", "CPU s", "RTF (CPU)", "wall s", "peak RSS", "MP3 bytes",
-                 "length err (samples)", "LUFS", "peak dBFS", "clipped", "max progress gap s"], rows))
+    print(
+        table(
+            [
+                "mode",
+                "duration",
+                "CPU s",
+                "RTF (CPU)",
+                "wall s",
+                "peak RSS",
+                "MP3 bytes",
+                "length err (samples)",
+                "LUFS",
+                "peak dBFS",
+                "clipped",
+                "max progress gap s",
+            ],
+            rows,
+        )
+    )
 
     rows = []
     for style, prompt, bpm, key in STYLE_CASES:
         r = run_case(prompt, 30, "creation")
-        rows.append([
-            style, r["plan"]["style"], str(bpm), f"{r['tempo']:.1f}", key, r["key"],
-            f"{r['lufs']:.2f}", f"{r['peak']:.2f}", f"{r['centroid']:.0f}", f"{duration_rtf(r, 30)}",
-        ])
+        rows.append(
+            [
+                style,
+                r["plan"]["style"],
+                str(bpm),
+                f"{r['tempo']:.1f}",
+                key,
+                r["key"],
+                f"{r['lufs']:.2f}",
+                f"{r['peak']:.2f}",
+                f"{r['centroid']:.0f}",
+                f"{duration_rtf(r, 30)}",
+            ]
+        )
     print("\nPer style, 30 s creation (estimates from the decoded MP3)\n")
-    print(table(["style", "planned", "bpm asked", "bpm est.", "key asked", "key est.", "LUFS",
-                 "peak dBFS", "centroid Hz", "RTF"], rows))
+    print(
+        table(
+            [
+                "style",
+                "planned",
+                "bpm asked",
+                "bpm est.",
+                "key asked",
+                "key est.",
+                "LUFS",
+                "peak dBFS",
+                "centroid Hz",
+                "RTF",
+            ],
+            rows,
+        )
+    )
 
 
 def duration_rtf(r: dict[str, Any], duration: int) -> str:

@@ -48,7 +48,7 @@ def wait_all(db: sa.Engine, ids: list[str], timeout: float = 600) -> None:
 
 def run(backend: str, workers: int, n_jobs: int, duration: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
-        env = {"MUSIC_STUDIO_DATABASE_URL": url, "MUSIC_STUDIO_RATE_LIMIT_ENABLED": "0"}
+        env = {"MUSIC_STUDIO_DATABASE_URL": url, "MUSIC_STUDIO_RATE_LIMITS": "0"}
         with serve(Path(tmp) / "var", render_workers=0, extra_env=env) as api, httpx.Client(timeout=60) as http:
             key = api.cli("keys", "create", "--org", "org_bench", "--user", "usr_bench")
             headers = {"X-API-Key": key}

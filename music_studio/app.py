@@ -15,7 +15,10 @@ from music_studio.http import connexion_patches
 from music_studio.http import errors as http_errors
 from music_studio.http.errors import SPEC
 from music_studio.http.middleware import BodyLimitMiddleware, MediaCorsMiddleware, RequestIdMiddleware
+from music_studio.http.public_spec import PublicSpecMiddleware
+from music_studio.http.throttle import RateLimitMiddleware
 from music_studio.http.validation import VALIDATORS
+from music_studio.ratelimit import Limits
 from music_studio.services import Services
 from music_studio.settings import Settings
 
@@ -46,6 +49,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         position=MiddlewarePosition.BEFORE_ROUTING,
         max_bytes=services.settings.max_body_bytes,
     )
+    # After security (the principal is known), before body validation and the handler.
+    app.add_middleware(
+        RateLimitMiddleware,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        limits=Limits.from_settings(services.settings),
+    )
+    app.add_middleware(PublicSpecMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, spec_path=SPEC)
     for exc_class, handler in http_errors.HANDLERS:
         app.add_error_handler(exc_class, handler)
     return app

@@ -97,6 +97,11 @@ class IdempotencyKeyReused(ApiError):
     message = "This Idempotency-Key was already used with a different request body."
 
 
+class RateLimited(ApiError):
+    status, code = 429, "RATE_LIMITED"
+    message = "Too many requests. Slow down and retry after the number of seconds in Retry-After."
+
+
 class ServiceUnavailable(ApiError):
     status, code = 503, "SERVICE_UNAVAILABLE"
     message = "The service is not ready."

@@ -31,6 +31,16 @@ class Settings:
     key_cache_seconds: int = 5
     """How long an API process trusts a looked-up key; also the bound on revocation delay (0: off)."""
     access_log: bool = False
+    # Rate limits (token buckets): per API key for the API, per client address for media.
+    rate_limits_enabled: bool = True
+    rate_limit_reads_per_minute: int = 1200
+    rate_limit_reads_burst: int = 200
+    rate_limit_creates_per_minute: int = 120
+    rate_limit_creates_burst: int = 30
+    rate_limit_media_per_minute: int = 1200
+    rate_limit_media_burst: int = 200
+    redis_url: str | None = None
+    """Shared rate-limit buckets for several API processes; None keeps them in process memory."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +64,14 @@ class Settings:
             max_body_bytes=_int(env, "MUSIC_STUDIO_MAX_BODY_BYTES", 65536, minimum=1024),
             key_cache_seconds=_int(env, "MUSIC_STUDIO_KEY_CACHE_SECONDS", 5, minimum=0),
             access_log=env.get("MUSIC_STUDIO_ACCESS_LOG", "0") in ("1", "true", "yes"),
+            rate_limits_enabled=env.get("MUSIC_STUDIO_RATE_LIMITS", "1") not in ("0", "false", "no"),
+            rate_limit_reads_per_minute=_int(env, "MUSIC_STUDIO_RATE_LIMIT_READS_PER_MINUTE", 1200, minimum=1),
+            rate_limit_reads_burst=_int(env, "MUSIC_STUDIO_RATE_LIMIT_READS_BURST", 200, minimum=1),
+            rate_limit_creates_per_minute=_int(env, "MUSIC_STUDIO_RATE_LIMIT_CREATES_PER_MINUTE", 120, minimum=1),
+            rate_limit_creates_burst=_int(env, "MUSIC_STUDIO_RATE_LIMIT_CREATES_BURST", 30, minimum=1),
+            rate_limit_media_per_minute=_int(env, "MUSIC_STUDIO_RATE_LIMIT_MEDIA_PER_MINUTE", 1200, minimum=1),
+            rate_limit_media_burst=_int(env, "MUSIC_STUDIO_RATE_LIMIT_MEDIA_BURST", 200, minimum=1),
+            redis_url=env.get("MUSIC_STUDIO_REDIS_URL") or None,
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -41,8 +41,9 @@ class RequestIdMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = trace_id
                 headers["x-content-type-options"] = "nosniff"
-                if not is_media and "cache-control" not in headers:
-                    # API responses are per-caller and may carry signed URLs.
+                if (not is_media or message["status"] >= 400) and "cache-control" not in headers:
+                    # API responses are per-caller and may carry signed URLs; media errors
+                    # (expired, rate limited) must not be cached either.
                     headers["cache-control"] = "no-store"
             await send(message)
 
