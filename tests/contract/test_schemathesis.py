@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.databases import BACKENDS, fresh_database
 from tests.servers import BIN, serve
 
 pytestmark = pytest.mark.contract
@@ -42,7 +43,8 @@ def _succeeded_job(base_url: str, key: str) -> dict[str, Any]:
     return job
 
 
-def test_schemathesis_all_phases_all_checks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_schemathesis_all_phases_all_checks(tmp_path: Path, backend: str) -> None:
     # Limits far above what one fuzzing run sends (the 429 path is tested in test_ratelimit.py);
     # URLs outlive the run so the signed media parameters stay valid.
     extra_env = {
@@ -51,7 +53,10 @@ def test_schemathesis_all_phases_all_checks(tmp_path: Path) -> None:
         "MUSIC_STUDIO_RATE_LIMIT_MEDIA_BURST": "1000000",
         "MUSIC_STUDIO_URL_TTL_SECONDS": "3600",
     }
-    with serve(tmp_path / "var", render_workers=1, extra_env=extra_env) as server:
+    with (
+        fresh_database(backend, tmp_path) as url,
+        serve(tmp_path / "var", render_workers=1, extra_env={**extra_env, "MUSIC_STUDIO_DATABASE_URL": url}) as server,
+    ):
         alice = server.cli("keys", "create", "--org", "org_a", "--user", "usr_alice")
         bob = server.cli("keys", "create", "--org", "org_a", "--user", "usr_bob")
         carol = server.cli("keys", "create", "--org", "org_b", "--user", "usr_carol")
@@ -109,5 +114,5 @@ def test_schemathesis_all_phases_all_checks(tmp_path: Path) -> None:
     summary = [line for line in output.splitlines() if re.search(r"\d+ (generated|passed)", line)]
     print("\n".join(summary[-3:]))
     (ROOT / "reports").mkdir(exist_ok=True)
-    (ROOT / "reports" / "schemathesis-output.txt").write_text(output)
+    (ROOT / "reports" / f"schemathesis-output-{backend}.txt").write_text(output)
     assert result.returncode == 0, output[-20000:]
