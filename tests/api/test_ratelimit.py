@@ -159,7 +159,7 @@ def test_media_is_limited_per_client_address(
     job = create_job(client, alice)
     render_all()
     url = client.get(f"/v1/music/org_a/generations/{job['id']}", headers=alice.headers).json()["playback_url"]
-    with limited_client(services, rate_limit_media_burst=2) as limited:
+    with limited_client(services, rate_limit_media_burst=2, rate_limit_media_per_minute=1) as limited:
         assert limited.get(url).status_code == 200
         assert limited.head(url).headers["x-ratelimit-remaining"] == "0"
         _assert_rate_limited(limited.get(url), 2)
