@@ -63,8 +63,7 @@ def layout(n_bars: int, focus: bool) -> list[Section]:
     outro = min(4, max(1, round(n_bars * 0.08)))
     body = n_bars - intro - outro
     # Short tracks get to the tune at once; longer ones build, break and return.
-    order = (["theme", "themeB", "theme"] if body <= 12
-             else ["groove", "theme", "themeB", "break", "theme", "themeB"])
+    order = ["theme", "themeB", "theme"] if body <= 12 else ["groove", "theme", "themeB", "break", "theme", "themeB"]
     out = [Section("intro", 0, intro)]
     bar, i = intro, 0
     while bar < intro + body:
@@ -94,8 +93,18 @@ class _Writer:
                 offset = self.plan.swing * unit * self.step
         return bar * bar_seconds + step * self.step + offset
 
-    def add(self, t: float, dur: float, voice: str, pitch: int, vel: float, pan: float,
-            jitter: float = 0.004, chord: tuple[int, ...] = (), strum: float = 0.0) -> None:
+    def add(
+        self,
+        t: float,
+        dur: float,
+        voice: str,
+        pitch: int,
+        vel: float,
+        pan: float,
+        jitter: float = 0.004,
+        chord: tuple[int, ...] = (),
+        strum: float = 0.0,
+    ) -> None:
         t = max(0.0, t + (float(self.rng.normal(0.0, jitter)) if jitter > 0 else 0.0))
         if t >= self.total - 0.02:
             return
@@ -116,6 +125,8 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
     rot = variant % len(progression)
     progression = progression[rot:] + progression[:rot]
     per_chord = style.bars_per_chord
+    if n_bars < 2 * len(progression) * per_chord:
+        per_chord = 1  # short cues move faster, so the whole progression (and the key) is heard
     dominant = plan.style != "ambient"  # a raised leading tone on V is the clearest minor-key cue
 
     # Every section restarts the progression, so each one opens on the tonic chord.
@@ -152,44 +163,65 @@ def compose(plan: Plan, duration: float, variant: int = 0) -> Score:
                 prev_pad = harmony.voice_lead(prev_pad, pcs[:3], 55, 79, rng)
                 span = (per_chord if not last_bar else 1) * bar_seconds
                 # Held past the next chord's attack, so chord changes swell rather than dip.
-                w.add(bar * bar_seconds, span + 0.6, plan.pad, prev_pad[0], 0.5 * intensity, 0.6,
-                      jitter=0.0, chord=prev_pad)
+                w.add(
+                    bar * bar_seconds,
+                    span + 0.6,
+                    plan.pad,
+                    prev_pad[0],
+                    0.5 * intensity,
+                    0.6,
+                    jitter=0.0,
+                    chord=prev_pad,
+                )
             if has_bass and plan.bass and not last_bar:
                 nxt = chords[min(bar + 1, n_bars - 1)][0]
                 _write_bass(w, plan, bar, bar_seconds, pcs, nxt, bass_pattern, intensity, rng)
             elif plan.bass and last_bar:
                 w.add(bar * bar_seconds, duration, plan.bass, 36 + root, 0.8 * intensity, 0.0, jitter=0.0)
             if has_extra and plan.extra and not last_bar:
-                notes = (bell_line(rng, pcs, plan.energy) if plan.extra == "bell"
-                         else arpeggio(pcs, plan.energy if not plan.focus else 0.15))
+                notes = (
+                    bell_line(rng, pcs, plan.energy)
+                    if plan.extra == "bell"
+                    else arpeggio(pcs, plan.energy if not plan.focus else 0.15)
+                )
                 for step, length, pitch, vel in notes:
-                    w.add(w.at(bar, step, bar_seconds), length * w.step, plan.extra, pitch,
-                          vel * intensity, -0.4)
+                    w.add(w.at(bar, step, bar_seconds), length * w.step, plan.extra, pitch, vel * intensity, -0.4)
             if melody and plan.melody and plan.lead and not last_bar:
                 phrase_bar = bar - section.start_bar
                 motif = motif_a if melody == "A" else motif_b
                 ending = phrase_bar == section.bars - 1
-                for step, length, pitch, vel in realise_motif(motif, phrase_bar, plan, pcs, ending,
-                                                              plan.tonic):
-                    w.add(w.at(bar, step, bar_seconds), length * w.step, plan.lead, pitch,
-                          vel * intensity, 0.15)
+                for step, length, pitch, vel in realise_motif(motif, phrase_bar, plan, pcs, ending, plan.tonic):
+                    w.add(w.at(bar, step, bar_seconds), length * w.step, plan.lead, pitch, vel * intensity, 0.15)
             if groove and drum_mode != "none" and not last_bar:
                 # A fill in the last bar before the next section marks the phrase boundary.
-                fill = (drum_mode == "full" and not plan.focus and section.bars >= 4
-                        and bar == section.start_bar + section.bars - 1)
+                fill = (
+                    drum_mode == "full"
+                    and not plan.focus
+                    and section.bars >= 4
+                    and bar == section.start_bar + section.bars - 1
+                )
                 _write_drums(w, bar, bar_seconds, groove, kit, drum_mode, intensity, plan, fill)
     w.events.sort(key=lambda e: (e.time, e.voice, e.pitch))
     return Score(w.events, sections, bar_seconds, duration)
 
 
 def _comp_kind(voice: str) -> str:
-    return {"rhodes": "rhodes", "piano": "piano", "stab": "stab", "pluck": "pluck",
-            "square": "square"}.get(voice, "sustain")
+    return {"rhodes": "rhodes", "piano": "piano", "stab": "stab", "pluck": "pluck", "square": "square"}.get(
+        voice, "sustain"
+    )
 
 
-def _write_chords(w: _Writer, plan: Plan, bar: int, bar_seconds: float, voicing: tuple[int, ...],
-                  comp: tuple[tuple[int, int, float], ...], intensity: float, per_chord: int,
-                  last_bar: bool) -> None:
+def _write_chords(
+    w: _Writer,
+    plan: Plan,
+    bar: int,
+    bar_seconds: float,
+    voicing: tuple[int, ...],
+    comp: tuple[tuple[int, int, float], ...],
+    intensity: float,
+    per_chord: int,
+    last_bar: bool,
+) -> None:
     kind = _comp_kind(plan.chords)
     if plan.style == "jazz" and kind == "piano" and not last_bar:
         comp = patterns.COMPING["jazz"][bar % 3]
@@ -206,9 +238,17 @@ def _write_chords(w: _Writer, plan: Plan, bar: int, bar_seconds: float, voicing:
             w.add(t, dur, plan.chords, voicing[0], vel * intensity, 0.35, chord=voicing, strum=strum)
 
 
-def _write_bass(w: _Writer, plan: Plan, bar: int, bar_seconds: float, pcs: list[int], next_root: int,
-                pattern: tuple[tuple[int, int, int, float], ...], intensity: float,
-                rng: np.random.Generator) -> None:
+def _write_bass(
+    w: _Writer,
+    plan: Plan,
+    bar: int,
+    bar_seconds: float,
+    pcs: list[int],
+    next_root: int,
+    pattern: tuple[tuple[int, int, int, float], ...],
+    intensity: float,
+    rng: np.random.Generator,
+) -> None:
     # A drone bass holds the tonic under every chord (a pedal), which anchors the key.
     root = 36 + (plan.tonic if plan.style_def.bass_pattern == "drone" else pcs[0])
     if root > 45:
@@ -219,8 +259,14 @@ def _write_bass(w: _Writer, plan: Plan, bar: int, bar_seconds: float, pcs: list[
         fifth = harmony.nearest_in(root + 7, [pcs[2]])
         approach = target + (1 if rng.random() < 0.5 else -1)
         for beat, pitch in enumerate((root, third, fifth, approach)):
-            w.add(w.at(bar, beat * 4, bar_seconds), 3.6 * w.step, plan.bass or "upright", pitch,
-                  (0.85 if beat == 0 else 0.7) * intensity, 0.0)
+            w.add(
+                w.at(bar, beat * 4, bar_seconds),
+                3.6 * w.step,
+                plan.bass or "upright",
+                pitch,
+                (0.85 if beat == 0 else 0.7) * intensity,
+                0.0,
+            )
         return
     for step, length, tone, vel in pattern:
         if tone == 7:
@@ -229,13 +275,28 @@ def _write_bass(w: _Writer, plan: Plan, bar: int, bar_seconds: float, pcs: list[
             pitch = harmony.nearest_in(root + (4 if tone == 1 else 7), [pcs[tone]])
         else:
             pitch = root
-        w.add(w.at(bar, step, bar_seconds), length * w.step * 0.92, plan.bass or "sub", pitch,
-              vel * intensity, 0.0, jitter=0.002)
+        w.add(
+            w.at(bar, step, bar_seconds),
+            length * w.step * 0.92,
+            plan.bass or "sub",
+            pitch,
+            vel * intensity,
+            0.0,
+            jitter=0.002,
+        )
 
 
-def _write_drums(w: _Writer, bar: int, bar_seconds: float,
-                 groove: dict[str, tuple[tuple[int, ...], float]], kit: dict[str, str], mode: str,
-                 intensity: float, plan: Plan, fill: bool = False) -> None:
+def _write_drums(
+    w: _Writer,
+    bar: int,
+    bar_seconds: float,
+    groove: dict[str, tuple[tuple[int, ...], float]],
+    kit: dict[str, str],
+    mode: str,
+    intensity: float,
+    plan: Plan,
+    fill: bool = False,
+) -> None:
     fill_voice = kit.get("snare") or kit.get("clap") or kit.get("tom")
     for piece, (steps, vel) in groove.items():
         if mode == "light" and piece not in ("hat", "ride", "shaker", "kick"):
@@ -253,8 +314,7 @@ def _write_drums(w: _Writer, bar: int, bar_seconds: float,
                 continue
             # On-beat accents (strongest on hats) keep the pulse on the beat, not on the eighths.
             accent = 1.0 if step % 4 == 0 else (0.55 if piece in ("hat", "ride", "shaker") else 0.85)
-            w.add(w.at(bar, step, bar_seconds), 0.5, voice, 0, level * accent, pan,
-                  jitter=0.0 if tight else 0.004)
+            w.add(w.at(bar, step, bar_seconds), 0.5, voice, 0, level * accent, pan, jitter=0.0 if tight else 0.004)
     if fill and fill_voice:
         for i, step in enumerate((12, 13, 14, 15) if plan.energy >= 0.5 else (12, 14, 15)):
             w.add(w.at(bar, step, bar_seconds), 0.5, fill_voice, 0, intensity * (0.45 + 0.12 * i), 0.1)

@@ -17,12 +17,12 @@ from music_studio.engines.base import (
     RenderResult,
 )
 from music_studio.engines.studio.composition import compose
+from music_studio.engines.studio.composition import layout as section_layout
 from music_studio.engines.studio.focus import FocusStream
 from music_studio.engines.studio.focus import layout as focus_layout
 from music_studio.engines.studio.mastering import (
     CALIBRATION_DB,
     TARGET_LUFS,
-    DCBlocker,
     Dither,
     LoudnessMeter,
     MixBuffer,
@@ -57,8 +57,9 @@ class StudioEngine:
         "composes sectioned instrumental tracks or seamless focus streams, and masters them to "
         "-14 LUFS. Fully synthesised, no third-party samples."
     )
-    capabilities = Capabilities(modes=("creation", "focus"), max_duration_seconds=300, vocals=False,
-                                lyrics=False, stems=False, languages=())
+    capabilities = Capabilities(
+        modes=("creation", "focus"), max_duration_seconds=300, vocals=False, lyrics=False, stems=False, languages=()
+    )
     licence = Licence("commercial_cleared", commercial_use=True, requires_attribution=False)
 
     def __init__(self, mp3_quality: int = 7) -> None:
@@ -75,19 +76,18 @@ class StudioEngine:
         else:
             bar = 4 * 60.0 / plan.bpm
             n_bars = max(1, math.ceil(duration / bar - 0.25))
-            from music_studio.engines.studio.composition import layout
-
             summary["sections"] = [
                 {"name": s.role, "start_seconds": round(s.start_bar * bar, 3), "bars": s.bars}
-                for s in layout(n_bars, False)
+                for s in section_layout(n_bars, False)
             ]
         return summary
 
-    def render(self, request: RenderRequest, progress: ProgressCallback,
-               cancelled: CancelCheck) -> RenderResult:
+    def render(self, request: RenderRequest, progress: ProgressCallback, cancelled: CancelCheck) -> RenderResult:
+        reporter = _Progress(progress)
+        reporter(0.0)
+        _check(cancelled)
         plan = make_plan(request)
         total = int(max(1, request.duration_seconds)) * SR
-        reporter = _Progress(progress)
         stream: _Stream
         segments: list[dict[str, float]] | None = None
         if plan.focus:
@@ -99,15 +99,15 @@ class StudioEngine:
             stream = TrackRenderer(compose(plan, total / SR), plan, CHUNK)
             fade_in, fade_out = int(0.01 * SR), int(min(2.5, total / SR * 0.08) * SR)
         fade_in = min(fade_in, total // 4)
+        reporter(0.005)  # composition and set-up done; the first chunk also warms the note cache
 
         mix = MixBuffer(total, CHUNK)
         meter = LoudnessMeter()
-        dc_blocker = DCBlocker()
         for start in range(0, total, CHUNK):
             _check(cancelled)
             n = min(CHUNK, total - start)
             halfway = RENDER_SHARE * (start + n / 2) / total
-            block = dc_blocker(stream.render(n, tick=functools.partial(reporter, halfway)))
+            block = stream.render(n, tick=functools.partial(reporter, halfway))
             gains = fade(total, start, n, fade_in, fade_out)
             if gains is not None:
                 block *= gains[None, :]
@@ -123,15 +123,21 @@ class StudioEngine:
         for start in range(0, total, CHUNK):
             _check(cancelled)
             end = min(total, start + CHUNK)
-            writer.encode(dither(limit(mix, start, end, gain, hop_gains=hop_gains)))
+            writer.encode(dither(limit(mix, start, end, gain, hop_gains=hop_gains, full_scale=32767.0)))
             reporter(RENDER_SHARE + (0.99 - RENDER_SHARE) * end / total)
         del mix
         _check(cancelled)
         audio = writer.finish(total)
         reporter(1.0)
         summary = self._summary(request, plan)
-        return RenderResult(audio=audio, mime_type="audio/mpeg", duration_seconds=total / SR,
-                            title=make_title(request, plan), plan=summary, segments=segments)
+        return RenderResult(
+            audio=audio,
+            mime_type="audio/mpeg",
+            duration_seconds=total / SR,
+            title=make_title(request, plan),
+            plan=summary,
+            segments=segments,
+        )
 
 
 def _check(cancelled: CancelCheck) -> None:

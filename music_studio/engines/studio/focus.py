@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from music_studio.engines.studio.composition import compose
 from music_studio.engines.studio.mixer import Stereo, TrackRenderer
@@ -18,7 +17,6 @@ from music_studio.engines.studio.synth import SR
 CROSSFADE = 8.0
 TARGET_SEGMENT = 60.0
 MIN_SEGMENT, MAX_SEGMENT = 45.0, 90.0
-LOWPASS_HZ = 3800.0
 
 
 @dataclass(frozen=True)
@@ -29,8 +27,11 @@ class Segment:
     """Overlap with the next segment, in frames (0 for the last)."""
 
     def as_dict(self) -> dict[str, float]:
-        return {"start_seconds": self.start / SR, "duration_seconds": self.length / SR,
-                "crossfade_seconds": self.crossfade / SR}
+        return {
+            "start_seconds": self.start / SR,
+            "duration_seconds": self.length / SR,
+            "crossfade_seconds": self.crossfade / SR,
+        }
 
 
 def layout(total: int) -> list[Segment]:
@@ -58,7 +59,8 @@ def segment_plan(plan: Plan, index: int) -> Plan:
     extra_options = [plan.extra, "bell", "pluck", None] if plan.extra else ["bell", "pluck", None]
     pad_options = ["pad", "strings"] if plan.pad else [None, "pad"]
     return dataclasses.replace(
-        plan, energy=energy,
+        plan,
+        energy=energy,
         extra=extra_options[int(rng.integers(0, len(extra_options)))] if index else plan.extra,
         pad=pad_options[int(rng.integers(0, len(pad_options)))] if index else plan.pad,
     )
@@ -72,9 +74,6 @@ class FocusStream:
         self.segments = layout(total)
         self.renderers: dict[int, TrackRenderer] = {}
         self.pos = 0
-        # A gentle low-pass keeps the stream dark and unobtrusive (the state carries across chunks).
-        self.lowpass = signal.butter(2, LOWPASS_HZ, btype="lowpass", fs=SR, output="sos")
-        self.zi = np.zeros((1, 2, 2))
 
     def _renderer(self, k: int) -> TrackRenderer:
         if k not in self.renderers:
@@ -82,8 +81,7 @@ class FocusStream:
             sub = segment_plan(self.plan, k)
             score = compose(sub, seg.length / SR, variant=k)
             shared = self.renderers[k - 1] if k - 1 in self.renderers else None
-            self.renderers[k] = TrackRenderer(score, sub, self.chunk, variant=k,
-                                              cache=shared.cache if shared else None)
+            self.renderers[k] = TrackRenderer(score, sub, self.chunk, variant=k, cache=shared.cache if shared else None)
         return self.renderers[k]
 
     def render(self, n: int, tick: Callable[[], None] | None = None) -> Stereo:
@@ -99,19 +97,19 @@ class FocusStream:
                 if tick is not None:
                     tick()
             part = self.renderers[k].render(hi - lo)
-            idx = np.arange(lo, hi, dtype=np.float64)
-            gain = np.ones(hi - lo)
-            if k > 0:
-                x = self.segments[k - 1].crossfade
-                into = (idx - seg.start) / x
-                gain *= np.where(into < 1.0, np.sin(0.5 * np.pi * np.clip(into, 0, 1)), 1.0)
-            if seg.crossfade:
-                left = (seg.start + seg.length - idx) / seg.crossfade
-                gain *= np.where(left < 1.0, np.sin(0.5 * np.pi * np.clip(left, 0, 1)), 1.0)
-            out[:, lo - start:hi - start] += part * gain.astype(np.float32)
+            fade_in = self.segments[k - 1].crossfade if k > 0 else 0
+            in_fade = lo < seg.start + fade_in or hi > seg.start + seg.length - seg.crossfade
+            if in_fade:  # equal-power sin/cos gains, only where this segment overlaps a neighbour
+                idx = np.arange(lo, hi, dtype=np.float64)
+                gain = np.ones(hi - lo)
+                if fade_in:
+                    gain *= np.sin(0.5 * np.pi * np.clip((idx - seg.start) / fade_in, 0.0, 1.0))
+                if seg.crossfade:
+                    left = (seg.start + seg.length - idx) / seg.crossfade
+                    gain *= np.sin(0.5 * np.pi * np.clip(left, 0.0, 1.0))
+                part *= gain.astype(np.float32)
+            out[:, lo - start : hi - start] += part
         for k in [k for k, seg in enumerate(self.segments) if seg.start + seg.length <= end]:
             self.renderers.pop(k, None)  # finished segments free their accumulators
         self.pos = end
-        filtered, self.zi = signal.sosfilt(self.lowpass, out, axis=1, zi=self.zi)
-        result: Stereo = filtered.astype(np.float32)
-        return result
+        return out

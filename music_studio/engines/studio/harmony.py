@@ -66,8 +66,9 @@ def voicings(pcs: list[int], low: int, high: int) -> list[tuple[int, ...]]:
     return out
 
 
-def voice_lead(prev: tuple[int, ...] | None, pcs: list[int], low: int, high: int,
-               rng: np.random.Generator) -> tuple[int, ...]:
+def voice_lead(
+    prev: tuple[int, ...] | None, pcs: list[int], low: int, high: int, rng: np.random.Generator
+) -> tuple[int, ...]:
     """The voicing nearest the previous one (smallest total movement), ties broken by the rng."""
     options = voicings(pcs, low, high) or [tuple(sorted(low + (pc - low) % 12 for pc in pcs))]
     if prev is None:
@@ -84,15 +85,20 @@ def _movement(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     if len(a) == len(b):
         return float(sum(abs(x - y) for x, y in zip(a, b, strict=True)))
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return float(min(
-        sum(abs(x - y) for x, y in zip(short, combo, strict=True))
-        for combo in itertools.combinations(long_, len(short))
-    )) + 2.0 * abs(len(a) - len(b))
+    return float(
+        min(
+            sum(abs(x - y) for x, y in zip(short, combo, strict=True))
+            for combo in itertools.combinations(long_, len(short))
+        )
+    ) + 2.0 * abs(len(a) - len(b))
 
 
 def choose_progression(style: str, mode: str, rng: np.random.Generator) -> tuple[int, ...]:
-    table = JAZZ_PROGRESSIONS if style in ("jazz", "lofi") else (
-        AMBIENT_PROGRESSIONS if style == "ambient" else PROGRESSIONS)
+    table = (
+        JAZZ_PROGRESSIONS
+        if style in ("jazz", "lofi")
+        else (AMBIENT_PROGRESSIONS if style == "ambient" else PROGRESSIONS)
+    )
     options = table[mode]
     return options[int(rng.integers(0, len(options)))]
 

@@ -33,15 +33,19 @@ def compose_motif(rng: np.random.Generator, energy: float, style: str) -> Motif:
     picked = rng.choice(slots, size=count - 1, replace=False, p=weights / weights.sum())
     onsets = tuple(sorted({0, *(int(x) for x in picked)}))
     lengths = tuple(
-        max(1, min(6, (onsets[i + 1] if i + 1 < len(onsets) else 32) - onsets[i]))
-        for i in range(len(onsets))
+        max(1, min(6, (onsets[i + 1] if i + 1 < len(onsets) else 32) - onsets[i])) for i in range(len(onsets))
     )
     degrees = [0]
     for _ in onsets[1:]:
-        move = int(rng.choice([-2, -1, -1, 0, 1, 1, 2, 3, -3], p=[.1, .2, .15, .08, .2, .15, .06, .03, .03]))
+        move = int(rng.choice([-2, -1, -1, 0, 1, 1, 2, 3, -3], p=[0.1, 0.2, 0.15, 0.08, 0.2, 0.15, 0.06, 0.03, 0.03]))
         degrees.append(int(np.clip(degrees[-1] + move, -4, 5)))
-    return Motif(onsets, lengths, tuple(degrees), int(rng.choice([0, 2, 4, 7], p=[0.35, 0.25, 0.2, 0.2])),
-                 int(rng.choice([-1, 1, 2])))
+    return Motif(
+        onsets,
+        lengths,
+        tuple(degrees),
+        int(rng.choice([0, 2, 4, 7], p=[0.35, 0.25, 0.2, 0.2])),
+        int(rng.choice([-1, 1, 2])),
+    )
 
 
 def degree_pitch(plan: Plan, degree: int, base: int = 60) -> int:
@@ -51,8 +55,9 @@ def degree_pitch(plan: Plan, degree: int, base: int = 60) -> int:
     return tonic + steps[idx] + 12 * octave
 
 
-def realise_motif(motif: Motif, phrase_bar: int, plan: Plan, pcs: list[int], ending: bool,
-                  tonic: int) -> list[NoteSpec]:
+def realise_motif(
+    motif: Motif, phrase_bar: int, plan: Plan, pcs: list[int], ending: bool, tonic: int
+) -> list[NoteSpec]:
     """The motif's notes that fall in one bar of a phrase, snapped to chord tones on strong beats."""
     half = phrase_bar % 2
     shift = motif.answer_shift if phrase_bar % 4 >= 2 else 0

@@ -53,7 +53,7 @@ def frame_count(data: bytes | memoryview) -> tuple[int, bytes]:
             raise ValueError(f"lost MP3 frame sync at byte {pos}")
         size = 144000 * _BITRATES[b2 >> 4] // _RATES[(b2 >> 2) & 3] + ((b2 >> 1) & 1)
         if not first:
-            first = bytes(data[pos:pos + 4])
+            first = bytes(data[pos : pos + 4])
         count += 1
         pos += size
     return count, first
@@ -84,7 +84,7 @@ def info_frame(frames: bytes | memoryview, n_samples: int) -> bytes:
     pos = 4 + (17 if mono else 32)
     total_bytes = size + len(frames)
     toc = bytes(i * 256 // 100 for i in range(100))
-    frame[pos:pos + 120] = b"Info" + struct.pack(">III", 0x0F, n_frames, total_bytes) + toc + bytes(4)
+    frame[pos : pos + 120] = b"Info" + struct.pack(">III", 0x0F, n_frames, total_bytes) + toc + bytes(4)
     lame = pos + 120
     padding = n_frames * 1152 - n_samples - ENCODER_DELAY
     if not 0 <= padding < 4096:
@@ -99,7 +99,7 @@ def info_frame(frames: bytes | memoryview, n_samples: int) -> bytes:
     # ext[24:28]: misc, mp3gain, preset (zero)
     ext[28:32] = struct.pack(">I", total_bytes)
     # ext[32:34]: music CRC (0 is accepted)
-    frame[lame:lame + 34] = ext[:34]
+    frame[lame : lame + 34] = ext[:34]
     crc_at = lame + 34
-    frame[crc_at:crc_at + 2] = struct.pack(">H", _crc16(bytes(frame[:crc_at])))
+    frame[crc_at : crc_at + 2] = struct.pack(">H", _crc16(bytes(frame[:crc_at])))
     return bytes(frame)

@@ -184,7 +184,10 @@ def make_plan(request: RenderRequest) -> Plan:
     tonic = key[0] if key is not None else tonic_draw
 
     voices: dict[str, str | None] = {
-        "chords": style.chords, "pad": style.pad, "extra": style.extra, "lead": style.lead,
+        "chords": style.chords,
+        "pad": style.pad,
+        "extra": style.extra,
+        "lead": style.lead,
     }
     mentioned: list[str] = []
     for word, voice in INSTRUMENT_WORDS:
@@ -217,15 +220,29 @@ def make_plan(request: RenderRequest) -> Plan:
     brightness = style.brightness + 0.1 * (bright - dark) + 0.05 * (lively - calm)
     if focus:
         energy = min(energy, 0.3)
-        brightness = min(brightness, 0.35) * 0.7
+        brightness = min(brightness, 0.35) * 0.5  # dark voices and dark cymbals: unobtrusive
         melody = False
         drums = drums and style_name == "lofi"
     return Plan(
-        style=style_name, bpm=bpm, tonic=tonic, mode=mode, seed=int(request.seed),
-        energy=float(min(1.0, max(0.05, energy))), brightness=float(min(1.0, max(0.1, brightness))),
-        drums=drums, melody=melody, chords=voices["chords"] or "pad", bass=bass, pad=voices["pad"],
-        extra=voices["extra"], lead=voices["lead"], swing=style.swing, swing_unit=style.swing_unit,
-        reverb=style.reverb + (0.15 if focus else 0.0), focus=focus, prompt_digest=digest,
+        style=style_name,
+        bpm=bpm,
+        tonic=tonic,
+        mode=mode,
+        seed=int(request.seed),
+        energy=float(min(1.0, max(0.05, energy))),
+        brightness=float(min(1.0, max(0.1, brightness))),
+        drums=drums,
+        melody=melody,
+        chords=voices["chords"] or "pad",
+        bass=bass,
+        pad=voices["pad"],
+        extra=voices["extra"],
+        lead=voices["lead"],
+        swing=style.swing,
+        swing_unit=style.swing_unit,
+        reverb=style.reverb + (0.15 if focus else 0.0),
+        focus=focus,
+        prompt_digest=digest,
     )
 
 
@@ -234,9 +251,42 @@ def _voice_word(voice: str) -> str:
 
 
 _TITLE_STOP = {
-    "bpm", "in", "at", "with", "and", "a", "an", "the", "of", "for", "to", "track", "song", "music",
-    "beat", "beats", "tune", "some", "style", "vibe", "vibes", "instrumental", "major", "minor", "key",
-    "no", "without", "please", "make", "me", "create", "generate", "like", "feel", "feeling", "type",
+    "bpm",
+    "in",
+    "at",
+    "with",
+    "and",
+    "a",
+    "an",
+    "the",
+    "of",
+    "for",
+    "to",
+    "track",
+    "song",
+    "music",
+    "beat",
+    "beats",
+    "tune",
+    "some",
+    "style",
+    "vibe",
+    "vibes",
+    "instrumental",
+    "major",
+    "minor",
+    "key",
+    "no",
+    "without",
+    "please",
+    "make",
+    "me",
+    "create",
+    "generate",
+    "like",
+    "feel",
+    "feeling",
+    "type",
 }
 
 
@@ -250,8 +300,14 @@ def make_title(request: RenderRequest, plan: Plan) -> str:
     clauses = re.split(r"[,;.!?:()\[\]|/\n]+|\s[-–—]\s", request.prompt or "")
     for clause in clauses:
         words = [w for w in _WORD_RE.findall(clause) if not any(ch.isdigit() for ch in w)]
-        kept = [w for w in words if w.lower() not in _TITLE_STOP and w.lower() not in style_words
-                and w.lower() not in negated and not (len(w) == 1 and w.upper() in _LETTER_PC)]
+        kept = [
+            w
+            for w in words
+            if w.lower() not in _TITLE_STOP
+            and w.lower() not in style_words
+            and w.lower() not in negated
+            and not (len(w) == 1 and w.upper() in _LETTER_PC)
+        ]
         if kept:
             if len(kept) == 1:
                 kept.append(plan.style_def.label)
