@@ -73,6 +73,11 @@ def heartbeat(engine: sa.Engine, job_id: str, worker_id: str, progress: int, lea
         return conn.execute(statement).rowcount == 1
 
 
+def _terminal(now: datetime) -> dict[str, Any]:
+    """Columns every move to a terminal state sets: finished, and the lease released."""
+    return {"finished_at": now, "updated_at": now, "claimed_by": None, "lease_expires_at": None}
+
+
 def succeed(engine: sa.Engine, job_id: str, worker_id: str, track: dict[str, Any]) -> bool:
     """Insert the track and mark the job succeeded in one transaction; False if we lost the job."""
     now = _now()
@@ -80,15 +85,7 @@ def succeed(engine: sa.Engine, job_id: str, worker_id: str, track: dict[str, Any
         done = conn.execute(
             jobs.update()
             .where(_held(job_id, worker_id))
-            .values(
-                status="succeeded",
-                progress=100,
-                result_track_id=track["id"],
-                finished_at=now,
-                updated_at=now,
-                claimed_by=None,
-                lease_expires_at=None,
-            )
+            .values(status="succeeded", progress=100, result_track_id=track["id"], **_terminal(now))
         )
         if done.rowcount != 1:
             return False
@@ -102,14 +99,7 @@ def fail(engine: sa.Engine, job_id: str, worker_id: str, message: str = FAILED_M
         result = conn.execute(
             jobs.update()
             .where(_held(job_id, worker_id))
-            .values(
-                status="failed",
-                error_message=message,
-                finished_at=now,
-                updated_at=now,
-                claimed_by=None,
-                lease_expires_at=None,
-            )
+            .values(status="failed", error_message=message, **_terminal(now))
         )
     return result.rowcount == 1
 
@@ -122,14 +112,7 @@ def reap(engine: sa.Engine, max_attempts: int) -> tuple[int, int]:
         failed = conn.execute(
             jobs.update()
             .where(expired, jobs.c.attempts >= max_attempts)
-            .values(
-                status="failed",
-                error_message=REAPED_MESSAGE,
-                finished_at=now,
-                updated_at=now,
-                claimed_by=None,
-                lease_expires_at=None,
-            )
+            .values(status="failed", error_message=REAPED_MESSAGE, **_terminal(now))
         ).rowcount
         requeued = conn.execute(
             jobs.update()
