@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint fuzz bench bench-engine bench-http clean
+.PHONY: install run test test-fast lint fuzz bench bench-engine bench-http bench-jobs bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ lint: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/pytest -m contract -s
 
-bench: bench-engine
+bench: bench-engine bench-jobs bench-scale bench-http
 
 bench-engine: $(STAMP)
 	$(BIN)/python bench/engine.py
@@ -43,3 +43,9 @@ clean:
 bench-http: $(STAMP)
 	@command -v wrk >/dev/null || { echo "bench-http needs wrk (apt-get install wrk)"; exit 2; }
 	$(BIN)/python bench/http.py
+
+bench-jobs: $(STAMP)
+	$(BIN)/python -m bench.job_latency
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale

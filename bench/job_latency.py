@@ -1,6 +1,6 @@
 """POST → succeeded wall time through a real `music-studio serve` (1 worker), per duration and mode.
 
-Usage: .venv/bin/python bench/job_latency.py [DURATION ...]   (default: 30 120 300)
+Usage: .venv/bin/python -m bench.job_latency [DURATION ...]   (default: 30 120 300)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.servers import serve
 
 PROMPT = "late night study lo-fi, mellow piano, 80 bpm"

@@ -2,7 +2,7 @@
 when workers are idle (wake-up latency), and GET job latency while the workers render.
 
 Usage: MUSIC_STUDIO_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1/test \\
-       .venv/bin/python bench/scale.py [--jobs 60] [--duration 10]
+       .venv/bin/python -m bench.scale [--jobs 60] [--duration 10]
 Runs on PostgreSQL when that variable is set (LISTEN/NOTIFY wake-up), and on SQLite (polling) too.
 """
 
@@ -12,7 +12,6 @@ import argparse
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,7 +20,6 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from music_studio.db.tables import jobs
 from tests.databases import POSTGRES_URL, fresh_database
 from tests.servers import BIN, serve
