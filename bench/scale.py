@@ -50,15 +50,21 @@ def run(backend: str, workers: int, n_jobs: int, duration: int) -> dict[str, flo
         with serve(Path(tmp) / "var", render_workers=0, extra_env=env) as api, httpx.Client(timeout=60) as http:
             key = api.cli("keys", "create", "--org", "org_bench", "--user", "usr_bench")
             headers = {"X-API-Key": key}
+            log = Path(tmp) / "workers.log"
+            log.touch()
             procs = [
-                subprocess.Popen([str(BIN / "music-studio"), "worker"], env=api.env, stderr=subprocess.DEVNULL)
+                subprocess.Popen([str(BIN / "music-studio"), "worker"], env=api.env, stderr=log.open("ab"))
                 for _ in range(workers)
             ]
             db = sa.create_engine(url)
             base = f"{api.base_url}/v1/music/org_bench/generations"
             body = {"engine": "studio", "prompt": "lo-fi piano 80 bpm", "duration_seconds": duration}
             try:
-                time.sleep(2)  # let workers import the engine and start listening
+                # Wake-up is measured from idle workers, not from workers still importing numpy.
+                deadline = time.monotonic() + 120
+                while log.read_text().count(" started (") < workers and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(0.5)
                 # Idle wake-up: one job at a time, workers idle in between.
                 waits = []
                 for _ in range(10):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from music_studio import ids, queue, tracks, wakeup
 from music_studio.db.connection import create_engine
-from music_studio.engines import get_engine
+from music_studio.engines import get_engine, registry
 from music_studio.engines.base import RenderCancelled, RenderRequest
 from music_studio.jobs import Owner
 from music_studio.settings import Settings
@@ -70,6 +70,7 @@ class Worker:
         self._last_reap = 0.0
 
     def run(self, stop: threading.Event) -> None:
+        registry()  # import the engines (numpy, scipy) now, not on the first job's clock
         waiter = wakeup.waiter_for(self.settings.database_url, stop)
         # With LISTEN the poll is only a safety net (e.g. a lost notification); the reaper
         # still runs every REAP_INTERVAL because each wait ends by then at the latest.
