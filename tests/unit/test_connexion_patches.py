@@ -39,6 +39,9 @@ def test_patches_are_in_place_after_apply() -> None:
     assert AsyncOperation.fn.fget is connexion_patches._operation_fn  # type: ignore[attr-defined]
     assert ASGIDecorator.__call__ is connexion_patches._decorator_call
     assert RequestValidationOperation.__call__ is connexion_patches._request_validation_call
+    assert hasattr(connexion.decorators.parameter.sanitized, "cache_info")
+    assert connexion.decorators.parameter.pythonic("organizationId[x]") == "organization_id_x"
+    assert connexion.decorators.parameter.sanitized("job-id[0]") == "jobid_0"
     assert ResponseValidationOperation.__call__ is connexion_patches._response_validation_call
 
 
