@@ -2,7 +2,7 @@
 
 Pinned to Connexion 3.3.0: `apply()` refuses (raises `RuntimeError`) on any other version, and
 tests/unit/test_connexion_patches.py fails if an upgrade moves what is patched. On an upgrade,
-re-read the three functions below in the new version; drop a patch if the version fixed it.
+re-read the patched methods (listed below) in the new version; drop a patch if the version fixed it.
 
 What Connexion 3.3.0 does on every request, and what is patched (measured in bench/http.py):
 
@@ -23,7 +23,6 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    operation's `produces`, looks the response definition up twice and computes the required
    headers. Those depend only on (operation, status, mime type) and are memoised per operation;
    the body validator itself still runs on every response, unchanged.
-
 5. The parameter decorator maps every parameter name to a Python name with `sanitized` (three
    `re.sub` per name, about 15 calls per request); the mapping is a pure function of the name, so
    it is memoised (bounded: with strict validation only names from the contract get this far).
@@ -51,10 +50,10 @@ from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
 from starlette.types import Receive, Scope, Send
 
-parameter_module = connexion.decorators.parameter
 CONNEXION_VERSION = "3.3.0"
 _INSPECT_USERS = (connexion.utils, connexion.security, connexion.decorators.parameter, connexion.middleware.main)
 _applied = False
+_parameter_module = connexion.decorators.parameter
 
 
 def _version() -> str:
@@ -83,9 +82,9 @@ def apply() -> None:
     AsyncOperation.fn = property(_operation_fn)
     ASGIDecorator.__call__ = _decorator_call
     RequestValidationOperation.__call__ = _request_validation_call
-    for name in ("sanitized", "pythonic"):
-        setattr(parameter_module, name, functools.lru_cache(maxsize=1024)(getattr(parameter_module, name)))
     ResponseValidationOperation.__call__ = _response_validation_call
+    for name in ("sanitized", "pythonic"):  # `pythonic` calls the module's `sanitized`: both cached
+        setattr(_parameter_module, name, functools.lru_cache(maxsize=1024)(getattr(_parameter_module, name)))
     _applied = True
 
 
