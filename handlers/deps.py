@@ -9,6 +9,7 @@ import anyio.to_thread
 from connexion import request
 
 from music_studio.errors import OrganizationAccessDenied
+from music_studio.http.middleware import services_var
 from music_studio.identity import Principal
 from music_studio.jobs import Owner
 from music_studio.services import Services
@@ -29,7 +30,10 @@ async def read(svc: Services, fn: Callable[..., T], *args: Any) -> T:
 
 
 def services() -> Services:
-    found: Services = request.state.services
+    found: Services | None = services_var.get()
+    if found is None:  # not set by RequestIdMiddleware (e.g. no lifespan state): ask Connexion
+        found = request.state.services
+    assert found is not None
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from connexion import request
@@ -15,11 +16,11 @@ Response = tuple[dict[str, Any], int, dict[str, str]]
 RETRY_AFTER = {"queued": "2", "running": "1"}
 
 
-def _job_response(row: Any, status: int, extra: dict[str, str] | None = None) -> Response:
-    body = representations.job(row._mapping, services().signer)
+def _job_response(row: Mapping[Any, Any], status: int, extra: dict[str, str] | None = None) -> Response:
+    body = representations.job(row, services().signer)
     headers = {**JSON, **(extra or {})}
-    if row.status in RETRY_AFTER:
-        headers["Retry-After"] = RETRY_AFTER[row.status]
+    if row["status"] in RETRY_AFTER:
+        headers["Retry-After"] = RETRY_AFTER[row["status"]]
     return body, status, headers
 
 
@@ -31,7 +32,7 @@ def create_generation(organization_id: str, body: dict[str, Any], token_info: di
     extra = {"Location": f"/v1/music/{organization_id}/generations/{row.id}"}
     if replayed:
         extra["Idempotent-Replayed"] = "true"
-    return _job_response(row, 202, extra)
+    return _job_response(row._mapping, 202, extra)
 
 
 def list_generations(
@@ -48,10 +49,10 @@ async def get_generation(organization_id: str, job_id: str, token_info: dict[str
     """One job; on success with a freshly minted playback URL and the track summary."""
     caller = owner(organization_id, token_info)
     svc = services()
-    return _job_response(await read(svc, jobs.get, svc.db, caller, job_id), 200)
+    return _job_response(await read(svc, jobs.get_view, svc.db, caller, job_id), 200)
 
 
 def cancel_generation(organization_id: str, job_id: str, token_info: dict[str, Any]) -> Response:
     """Cancel a queued or running job; idempotent, returns the job."""
     caller = owner(organization_id, token_info)
-    return _job_response(jobs.cancel(services().db, caller, job_id), 200)
+    return _job_response(jobs.cancel(services().db, caller, job_id)._mapping, 200)

@@ -14,6 +14,7 @@ from connexion.options import SwaggerUIOptions
 from music_studio.http import connexion_patches
 from music_studio.http import errors as http_errors
 from music_studio.http.errors import SPEC
+from music_studio.http.jsonifier import OrjsonJsonifier
 from music_studio.http.middleware import BodyLimitMiddleware, MediaCorsMiddleware, RequestIdMiddleware
 from music_studio.http.public_spec import PublicSpecMiddleware
 from music_studio.http.throttle import RateLimitMiddleware
@@ -34,7 +35,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     # Connexion logs every handled 4xx at WARNING with the exception repr; our envelope says it all.
     logging.getLogger("connexion.middleware.exceptions").setLevel(logging.ERROR)
-    app = connexion.AsyncApp(__name__, lifespan=lifespan, specification_dir=str(SPEC.parent))
+    app = connexion.AsyncApp(
+        __name__, lifespan=lifespan, specification_dir=str(SPEC.parent), jsonifier=OrjsonJsonifier()
+    )
     app.add_api(
         SPEC.name,
         strict_validation=True,

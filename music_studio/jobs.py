@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from music_studio import ids, policy, wakeup
 from music_studio.db.connection import writing
+from music_studio.db.prepared import PreparedRead
 from music_studio.db.tables import jobs, tracks
 from music_studio.engines import get_engine
 from music_studio.errors import IdempotencyKeyReused, NotFound, ValidationFailed
@@ -160,6 +161,19 @@ _GET = _job_with_track().where(
     jobs.c.id == sa.bindparam("job_id"),
 )
 """Built once: the polling hot path pays for neither statement construction nor its cache key."""
+
+
+_GET_READ = PreparedRead(_GET)
+"""The same statement for the polling route, on the raw DBAPI connection (see db/prepared.py)."""
+
+
+def get_view(engine_db: sa.Engine, owner: Owner, job_id: str) -> dict[str, Any]:
+    """get() as a plain mapping (keys as `Row._mapping`), for the polling hot path; or NotFound."""
+    params = {"organization_id": owner.organization_id, "user_id": owner.user_id, "job_id": job_id}
+    found = _GET_READ.first(engine_db, params)
+    if found is None:
+        raise NotFound("no such job for this caller")
+    return found
 
 
 def get(engine_db: sa.Engine, owner: Owner, job_id: str) -> sa.Row[Any]:

@@ -2,7 +2,7 @@
 
 Pinned to Connexion 3.3.0: `apply()` refuses (raises `RuntimeError`) on any other version, and
 tests/unit/test_connexion_patches.py fails if an upgrade moves what is patched. On an upgrade,
-re-read the three functions below in the new version; drop a patch if the version fixed it.
+re-read the patched methods (listed below) in the new version; drop a patch if the version fixed it.
 
 What Connexion 3.3.0 does on every request, and what is patched (measured in bench/http.py):
 
@@ -15,7 +15,19 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    the operation, so it is built once per operation. The request itself (`get_request`, URI
    parsing, parameters, response serialisation) still runs per request, unchanged.
 
-Both caches are keyed by objects that live as long as the app (handler functions, operations).
+3. The URI parser (`operation.uri_parser_class(parameters, body_definition)`) is built per
+   request twice: by the request-validation middleware and by the parameter decorator; the
+   request-validation middleware also builds a new `ParameterValidator` per request. Both hold
+   only the operation's definitions (no per-request state), so they are built once per operation.
+4. The response-validation middleware rebuilds, per response, a `MediaTypeDict` of the
+   operation's `produces`, looks the response definition up twice and computes the required
+   headers. Those depend only on (operation, status, mime type) and are memoised per operation;
+   the body validator itself still runs on every response, unchanged.
+5. The parameter decorator maps every parameter name to a Python name with `sanitized` (three
+   `re.sub` per name, about 15 calls per request); the mapping is a pure function of the name, so
+   it is memoised (bounded: with strict validation only names from the contract get this far).
+
+All caches are keyed by objects that live as long as the app (handler functions, operations).
 """
 
 from __future__ import annotations
@@ -28,13 +40,20 @@ import connexion.decorators.parameter
 import connexion.middleware.main
 import connexion.security
 import connexion.utils
+from connexion import utils
 from connexion.apps.asynchronous import AsyncOperation
 from connexion.context import receive, scope
+from connexion.datastructures import MediaTypeDict
 from connexion.decorators.main import ASGIDecorator, StarletteDecorator
+from connexion.exceptions import NonConformingResponseHeaders
+from connexion.middleware.request_validation import RequestValidationOperation
+from connexion.middleware.response_validation import ResponseValidationOperation
+from starlette.types import Receive, Scope, Send
 
 CONNEXION_VERSION = "3.3.0"
 _INSPECT_USERS = (connexion.utils, connexion.security, connexion.decorators.parameter, connexion.middleware.main)
 _applied = False
+_parameter_module = connexion.decorators.parameter
 
 
 def _version() -> str:
@@ -62,6 +81,10 @@ def apply() -> None:
         raise RuntimeError("connexion AsyncOperation.fn is no longer a property: cannot patch")
     AsyncOperation.fn = property(_operation_fn)
     ASGIDecorator.__call__ = _decorator_call
+    RequestValidationOperation.__call__ = _request_validation_call
+    ResponseValidationOperation.__call__ = _response_validation_call
+    for name in ("sanitized", "pythonic"):  # `pythonic` calls the module's `sanitized`: both cached
+        setattr(_parameter_module, name, functools.lru_cache(maxsize=1024)(getattr(_parameter_module, name)))
     _applied = True
 
 
@@ -77,13 +100,120 @@ def _operation_fn(self: AsyncOperation) -> t.Callable[..., t.Any]:
 def _decorator_call(self: ASGIDecorator, function: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     """ASGIDecorator.__call__ with `self.decorate(function)` run on the first request only."""
     decorated: t.Callable[..., t.Any] | None = None
+    uri_parser: t.Any = None
 
     @functools.wraps(function)
     async def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        nonlocal decorated
-        request = self.framework.get_request(uri_parser=self.uri_parser, scope=scope, receive=receive)
+        nonlocal decorated, uri_parser
+        if uri_parser is None:  # the operation's (this wrapper serves one operation, see _operation_fn)
+            uri_parser = self.uri_parser
+        request = self.framework.get_request(uri_parser=uri_parser, scope=scope, receive=receive)
         if decorated is None:
             decorated = self.decorate(function)
         return await decorated(request)
 
     return wrapper
+
+
+async def _request_validation_call(
+    self: RequestValidationOperation, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """RequestValidationOperation.__call__ of 3.3.0 with the URI parser and parameter validator built once."""
+    cached: tuple[t.Any, t.Any] | None = self.__dict__.get("_music_studio_validators")
+    if cached is None:
+        uri_parser = self._operation._uri_parser_class(self._operation.parameters, self._operation.body_definition())
+        parameter_validator = self._validator_map["parameter"](
+            self._operation.parameters,
+            uri_parser=uri_parser,
+            strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params,
+        )
+        cached = self.__dict__["_music_studio_validators"] = (uri_parser, parameter_validator)
+    cached[1].validate(scope)
+
+    # From here on, Connexion 3.3.0's code unchanged (content type, then the body if the operation has one).
+    headers = scope["headers"]
+    mime_type, encoding = self.extract_content_type(headers)
+    self.validate_mime_type(mime_type)
+    schema = self._operation.body_schema(mime_type)
+    if schema:
+        try:
+            body_validator = self._validator_map["body"][mime_type]
+        except KeyError:
+            pass  # Connexion logs "Skipping validation" at INFO and goes on
+        else:
+            validator = body_validator(
+                schema=schema,
+                required=self._operation.request_body.get("required", False),
+                nullable=utils.is_nullable(self._operation.body_definition(mime_type)),
+                encoding=encoding,
+                strict_validation=self.strict_validation,
+                uri_parser=self._operation.uri_parser_class(
+                    self._operation.parameters, self._operation.body_definition()
+                ),
+            )
+            receive, scope = await validator.wrap_receive(receive, scope=scope)
+    await self.next_app(scope, receive, send)
+
+
+class _ResponsePlan(t.NamedTuple):
+    required_headers: frozenset[str]
+    validator: t.Any  # the body validator class, or None when none is registered for the mime type
+    schema: t.Any
+    nullable: bool
+
+
+def _response_plan(self: ResponseValidationOperation, status: str, mime_type: str) -> _ResponsePlan:
+    plans: dict[tuple[str, str], _ResponsePlan] = self.__dict__.setdefault("_music_studio_plans", {})
+    plan = plans.get((status, mime_type))
+    if plan is None:
+        definition = self._operation.response_definition(status, mime_type)
+        required = frozenset(k.lower() for k, v in definition.get("headers", {}).items() if v.get("required", False))
+        try:
+            validator = self._validator_map["response"][mime_type]
+        except KeyError:
+            validator = None
+        schema = self._operation.response_schema(status, mime_type) if validator is not None else None
+        plan = plans[(status, mime_type)] = _ResponsePlan(required, validator, schema, utils.is_nullable(definition))
+    return plan
+
+
+def _validate_produced(self: ResponseValidationOperation, mime_type: str) -> None:
+    """validate_mime_type of 3.3.0 with the MediaTypeDict of `produces` built once."""
+    produces = self._operation.produces
+    if not produces:
+        return
+    allowed = self.__dict__.get("_music_studio_produces")
+    if allowed is None:
+        allowed = self.__dict__["_music_studio_produces"] = MediaTypeDict([(p.lower(), None) for p in produces])
+    if mime_type.lower() not in allowed:
+        raise NonConformingResponseHeaders(detail=f"Invalid Response Content-type ({mime_type}), expected {produces}")
+
+
+async def _response_validation_call(
+    self: ResponseValidationOperation, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """ResponseValidationOperation.__call__ of 3.3.0 with per-(status, mime type) lookups memoised."""
+
+    async def wrapped_send(message: t.MutableMapping[str, t.Any]) -> None:
+        nonlocal send
+        if message["type"] == "http.response.start":
+            headers = message["headers"]
+            mime_type, encoding = self.extract_content_type(headers)
+            if message["status"] < 400:
+                _validate_produced(self, mime_type)
+            plan = _response_plan(self, str(message["status"]), mime_type)
+            if plan.required_headers:
+                present = {name.decode("latin-1").lower() for name, _ in headers}
+                missing = plan.required_headers - present
+                if missing:
+                    raise NonConformingResponseHeaders(
+                        detail="Keys in response header don't match response specification. "
+                        f"Difference: {', '.join(missing)}"
+                    )
+            if plan.validator is not None:
+                validator = plan.validator(scope, schema=plan.schema, nullable=plan.nullable, encoding=encoding)
+                send = validator.wrap_send(send)
+        await send(message)
+
+    await self.next_app(scope, receive, wrapped_send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from contextvars import ContextVar
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from music_studio.errors import PayloadTooLarge
 
 trace_id_var: ContextVar[str] = ContextVar("trace_id", default="-")
+services_var: ContextVar[Any] = ContextVar("services", default=None)
+"""The lifespan's Services for this request: a plain context variable is far cheaper per request
+than `connexion.request.state` (a werkzeug LocalProxy, a ConnexionRequest and a Starlette State)."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 MEDIA_PREFIX = "/v1/music/media/"
@@ -34,6 +38,8 @@ class RequestIdMiddleware:
                 break
         trace_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
         trace_id_var.set(trace_id)
+        state = scope.get("state")
+        services_var.set(state.get("services") if state else None)
         is_media = scope["path"].startswith(MEDIA_PREFIX)
 
         async def send_with_headers(message: Message) -> None:

@@ -44,7 +44,11 @@ def _error_kinds(
             403,
             lambda h: client.get("/v1/music/org_zz/generations", headers={**key, **h}),
         ),
-        "403 SIGNATURE_INVALID": (403, lambda h: client.get(media_url[:-1] + "A", headers=h)),
+        # Change the signature's last character (it is "A" for 1 signature in 16: then pick "B").
+        "403 SIGNATURE_INVALID": (
+            403,
+            lambda h: client.get(media_url[:-1] + ("B" if media_url.endswith("A") else "A"), headers=h),
+        ),
         "404 NOT_FOUND": (404, lambda h: client.get(create + "/mgen_000000000000", headers={**key, **h})),
         "404 no route": (404, lambda h: client.get("/nowhere", headers=h)),
         "405 METHOD_NOT_ALLOWED": (405, lambda h: client.delete(create, headers={**key, **h})),

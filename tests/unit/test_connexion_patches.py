@@ -11,6 +11,8 @@ import connexion.utils
 import pytest
 from connexion.apps.asynchronous import AsyncOperation
 from connexion.decorators.main import ASGIDecorator
+from connexion.middleware.request_validation import RequestValidationOperation
+from connexion.middleware.response_validation import ResponseValidationOperation
 
 from music_studio.http import connexion_patches
 
@@ -36,6 +38,22 @@ def test_patches_are_in_place_after_apply() -> None:
         assert module.inspect_function_arguments is cached  # type: ignore[attr-defined]
     assert AsyncOperation.fn.fget is connexion_patches._operation_fn  # type: ignore[attr-defined]
     assert ASGIDecorator.__call__ is connexion_patches._decorator_call
+    assert RequestValidationOperation.__call__ is connexion_patches._request_validation_call
+    assert hasattr(connexion.decorators.parameter.sanitized, "cache_info")
+    assert connexion.decorators.parameter.pythonic("organizationId[x]") == "organization_id_x"
+    assert connexion.decorators.parameter.sanitized("job-id[0]") == "jobid_0"
+    assert ResponseValidationOperation.__call__ is connexion_patches._response_validation_call
+
+
+def test_replaced_methods_still_have_the_shape_they_were_copied_from() -> None:
+    # _request_validation_call / _response_validation_call are 3.3.0's methods with caches added:
+    # they rely on these helpers keeping their 3.3.0 signatures.
+    import inspect
+
+    assert list(inspect.signature(RequestValidationOperation.extract_content_type).parameters) == ["self", "headers"]
+    assert list(inspect.signature(RequestValidationOperation.validate_mime_type).parameters) == ["self", "mime_type"]
+    assert list(inspect.signature(ResponseValidationOperation.extract_content_type).parameters) == ["self", "headers"]
+    assert isinstance(RequestValidationOperation.security_query_params, property)
 
 
 def test_inspect_cache_answers_like_connexion() -> None:

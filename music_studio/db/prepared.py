@@ -1,0 +1,83 @@
+"""A hot single-row SELECT run on the pooled DBAPI connection, skipping SQLAlchemy's per-execution work.
+
+The polling route (GET job) runs one fixed SELECT per request. Through `Connection.execute` it
+pays, on every call, for the compiled-cache lookup, execution-context set-up, `Row` building and,
+on SQLite, the `begin` event that emits a `BEGIN` (see db/connection.py) and the `ROLLBACK` that
+ends it. A read of one row needs none of that: in autocommit mode (how our SQLite connections run,
+`isolation_level = None`) a single SELECT is its own consistent snapshot, and on PostgreSQL the
+driver's implicit transaction is ended by the pool's reset-on-return as usual.
+
+What stays SQLAlchemy's, so results are the same as through `Connection.execute`:
+- the SQL text and parameter order, compiled once per dialect from the same `Select`;
+- the pool (checkout, `pool_pre_ping` on PostgreSQL, reset on return);
+- each column's result processor for the dialect (`UTCDateTime`, `JSON`, `Boolean` on SQLite).
+tests/unit/test_prepared.py checks the mapping equals `Row._mapping` on SQLite and PostgreSQL.
+
+Bind values are passed to the driver as given: use it for statements whose parameters are plain
+strings (no bind processing needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Plan:
+    def __init__(self, statement: sa.Select[Any], dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positional: Sequence[str] | None = compiled.positiontup if dialect.positional else None
+        self.columns = list(statement.selected_columns)
+        self.keys = tuple(str(column.key) for column in self.columns)
+        self.dialect = dialect
+        self.processors: tuple[Processor, ...] | None = None
+
+    def processors_for(self, description: Sequence[Sequence[Any]]) -> tuple[Processor, ...]:
+        """Each column's result processor, given the driver's type codes (as SQLAlchemy asks for them)."""
+        if self.processors is None:
+            self.processors = tuple(
+                column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
+                for column, described in zip(self.columns, description, strict=True)
+            )
+        return self.processors
+
+
+class PreparedRead:
+    """`first()` of a fixed SELECT as a dict keyed like `Row._mapping`, or None."""
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self._statement = statement
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, dialect: sa.Dialect) -> _Plan:
+        key = f"{dialect.name}+{dialect.driver}"
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(self._statement, dialect)
+        return plan
+
+    def first(self, engine: sa.Engine, params: dict[str, Any]) -> dict[str, Any] | None:
+        plan = self._plan(engine.dialect)
+        args: Any = params if plan.positional is None else tuple(params[name] for name in plan.positional)
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(plan.sql, args)
+                raw = cursor.fetchone()
+                processors = plan.processors_for(cursor.description)
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool, which resets (rolls back) it
+        if raw is None:
+            return None
+        return {
+            key: value if process is None or value is None else process(value)
+            for key, process, value in zip(plan.keys, processors, raw, strict=True)
+        }
