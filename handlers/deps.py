@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from connexion import request
 
 from music_studio.errors import OrganizationAccessDenied
 from music_studio.http.middleware import services_var
@@ -30,10 +29,9 @@ async def read(svc: Services, fn: Callable[..., T], *args: Any) -> T:
 
 
 def services() -> Services:
-    found: Services | None = services_var.get()
-    if found is None:  # not set by RequestIdMiddleware (e.g. no lifespan state): ask Connexion
-        found = request.state.services
-    assert found is not None
+    """This app's Services, put in a context variable by RequestIdMiddleware from the lifespan state."""
+    found = services_var.get()
+    assert found is not None, "the app's lifespan did not run"
     return found
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 import uuid
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from music_studio.errors import PayloadTooLarge
 
+if TYPE_CHECKING:
+    from music_studio.services import Services
+
 trace_id_var: ContextVar[str] = ContextVar("trace_id", default="-")
-services_var: ContextVar[Any] = ContextVar("services", default=None)
+services_var: ContextVar[Services | None] = ContextVar("services", default=None)
 """The lifespan's Services for this request: a plain context variable is far cheaper per request
 than `connexion.request.state` (a werkzeug LocalProxy, a ConnexionRequest and a Starlette State)."""
 
