@@ -13,7 +13,7 @@ from connexion.options import SwaggerUIOptions
 
 from music_studio.http import connexion_patches
 from music_studio.http import errors as http_errors
-from music_studio.http.errors import SPEC
+from music_studio.http.contract import SPEC
 from music_studio.http.jsonifier import OrjsonJsonifier
 from music_studio.http.middleware import BodyLimitMiddleware, MediaCorsMiddleware, RequestIdMiddleware
 from music_studio.http.public_spec import PublicSpecMiddleware
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         position=MiddlewarePosition.BEFORE_VALIDATION,
         limits=Limits.from_settings(services.settings),
     )
-    app.add_middleware(PublicSpecMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, spec_path=SPEC)
+    app.add_middleware(PublicSpecMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER)
     for exc_class, handler in http_errors.HANDLERS:
         app.add_error_handler(exc_class, handler)
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,10 +17,7 @@ from starlette.exceptions import HTTPException
 
 from music_studio import errors
 from music_studio.http.middleware import trace_id_var
-from music_studio.http.routes import AllowedMethods
-
-SPEC = Path(__file__).resolve().parents[2] / "openapi.yaml"
-_allowed = AllowedMethods(SPEC)
+from music_studio.http.routes import allowed_methods
 
 logger = logging.getLogger("music_studio.errors")
 
@@ -76,7 +72,7 @@ def handle_api_error(_request: ConnexionRequest, exc: Exception) -> ConnexionRes
 
 
 def _allow_headers(request: ConnexionRequest, status: int) -> dict[str, str]:
-    allow = _allowed.for_path(request.url.path) if status == 405 else None
+    allow = allowed_methods().for_path(request.url.path) if status == 405 else None
     return {"Allow": allow} if allow else {}
 
 

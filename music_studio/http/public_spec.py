@@ -8,12 +8,13 @@ loads the same URL, so it shows the public copy.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson
 import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from music_studio.http.contract import document
 
 
 def sanitise(node: Any) -> Any:
@@ -31,8 +32,8 @@ def sanitise(node: Any) -> Any:
     return node
 
 
-def public_spec(spec_path: Path) -> dict[str, Any]:
-    spec = sanitise(yaml.safe_load(spec_path.read_text()))
+def public_spec(contract: dict[str, Any]) -> dict[str, Any]:
+    spec = sanitise(contract)
     ids = [op["operationId"] for item in spec["paths"].values() for op in item.values() if isinstance(op, dict)]
     if len(ids) != len(set(ids)):
         raise ValueError("operationIds are not unique once reduced to function names")
@@ -40,9 +41,9 @@ def public_spec(spec_path: Path) -> dict[str, Any]:
 
 
 class PublicSpecMiddleware:
-    def __init__(self, app: ASGIApp, spec_path: Path, json_path: str = "/v1/openapi.json") -> None:
+    def __init__(self, app: ASGIApp, json_path: str = "/v1/openapi.json") -> None:
         self.app = app
-        spec = public_spec(spec_path)
+        spec = public_spec(document())
         self.documents = {
             json_path: (orjson.dumps(spec), b"application/json"),
             json_path.removesuffix(".json") + ".yaml": (

@@ -7,16 +7,16 @@ route's methods; we compute it from the whole contract instead.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from functools import cache
+from typing import Any
 
-import yaml
+from music_studio.http.contract import document
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 class AllowedMethods:
-    def __init__(self, spec_path: Path) -> None:
-        spec = yaml.safe_load(spec_path.read_text())
+    def __init__(self, spec: dict[str, Any]) -> None:
         self._routes: list[tuple[re.Pattern[str], str]] = []
         for path, item in spec["paths"].items():
             # Only documented methods: Starlette also answers HEAD for every GET, but the
@@ -30,3 +30,9 @@ class AllowedMethods:
             if pattern.match(path):
                 return allow
         return None
+
+
+@cache
+def allowed_methods() -> AllowedMethods:
+    """The contract's AllowedMethods, built on first use (the first 405), not at import."""
+    return AllowedMethods(document())
