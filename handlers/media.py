@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from handlers.deps import services
 from music_studio import ranges, tracks
-from music_studio.errors import NotFound
 from music_studio.signing import Signer
 
 
@@ -18,31 +17,19 @@ def get_media(track_id: str, exp: int, kid: str, sig: str) -> Response:
     svc = services()
     svc.signer.verify(request.method, Signer.media_path(track_id), exp, kid, sig)
     tracks.get_for_media(svc.db, track_id)
-    path = svc.storage.path(track_id)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise NotFound(f"master for {track_id} is missing") from None
+    selection = ranges.select(request.headers.get("range"), svc.storage.size(track_id))
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": f'"{track_id}"',
         # Browsers may cache the bytes, but never past the URL's own expiry.
         "Cache-Control": f"private, max-age={max(0, exp - int(time.time()))}",
+        "Content-Length": str(selection.length),
     }
-    wanted = ranges.parse(request.headers.get("range"), size)
-    start, end = wanted if wanted else (0, size - 1)
-    length = end - start + 1
-    headers["Content-Length"] = str(length)
-    status = 200
-    if wanted:
-        status = 206
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    if request.method == "HEAD":
-        return Response(b"", status_code=status, headers=headers, media_type="audio/mpeg")
-    with path.open("rb") as handle:
-        handle.seek(start)
-        data = handle.read(length)
-    return Response(data, status_code=status, headers=headers, media_type="audio/mpeg")
+    if selection.partial:
+        headers["Content-Range"] = selection.content_range
+    status = 206 if selection.partial else 200
+    body = b"" if request.method == "HEAD" else svc.storage.read(track_id, selection.start, selection.length)
+    return Response(body, status_code=status, headers=headers, media_type="audio/mpeg")
 
 
 head_media = get_media

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from music_studio.errors import RangeNotSatisfiable
 
@@ -35,6 +36,32 @@ def parse(header: str | None, size: int) -> tuple[int, int] | None:
     if end < start:
         return None
     return start, min(end, size - 1)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The bytes to send: all of them, or one satisfiable range."""
+
+    start: int
+    end: int
+    size: int
+    partial: bool
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+    @property
+    def content_range(self) -> str:
+        return f"bytes {self.start}-{self.end}/{self.size}"
+
+
+def select(header: str | None, size: int) -> Selection:
+    """What to send for a Range header (see parse); raises RangeNotSatisfiable."""
+    wanted = parse(header, size)
+    if wanted is None:
+        return Selection(0, size - 1, size, partial=False)
+    return Selection(wanted[0], wanted[1], size, partial=True)
 
 
 def _unsatisfiable(size: int) -> RangeNotSatisfiable:

@@ -7,6 +7,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from music_studio.errors import NotFound
+
 _TRACK_ID = re.compile(r"^mtrack_[0-9a-f]{12,32}$")
 
 
@@ -40,5 +42,14 @@ class LocalStorage:
     def delete(self, track_id: str) -> None:
         self.path(track_id).unlink(missing_ok=True)
 
-    def exists(self, track_id: str) -> bool:
-        return self.path(track_id).is_file()
+    def size(self, track_id: str) -> int:
+        """Size of a master in bytes; NotFound if it is missing."""
+        try:
+            return self.path(track_id).stat().st_size
+        except FileNotFoundError:
+            raise NotFound("the master of this track is missing") from None
+
+    def read(self, track_id: str, start: int, length: int) -> bytes:
+        with self.path(track_id).open("rb") as handle:
+            handle.seek(start)
+            return handle.read(length)
