@@ -29,10 +29,10 @@ def create_generation(organization_id: str, body: dict[str, Any], token_info: di
     caller = owner(organization_id, token_info)
     key = request.headers.get("idempotency-key") or body.get("idempotency_key")
     row, replayed = jobs.submit(services().db, caller, jobs.Submission.from_body(body), key)
-    extra = {"Location": f"/v1/music/{organization_id}/generations/{row.id}"}
+    extra = {"Location": f"/v1/music/{organization_id}/generations/{row['id']}"}
     if replayed:
         extra["Idempotent-Replayed"] = "true"
-    return _job_response(row._mapping, 202, extra)
+    return _job_response(row, 202, extra)
 
 
 def list_generations(
@@ -49,10 +49,10 @@ async def get_generation(organization_id: str, job_id: str, token_info: dict[str
     """One job; on success with a freshly minted playback URL and the track summary."""
     caller = owner(organization_id, token_info)
     svc = services()
-    return _job_response(await read(svc, jobs.get_view, svc.db, caller, job_id), 200)
+    return _job_response(await read(svc, jobs.get, svc.db, caller, job_id), 200)
 
 
 def cancel_generation(organization_id: str, job_id: str, token_info: dict[str, Any]) -> Response:
     """Cancel a queued or running job; idempotent, returns the job."""
     caller = owner(organization_id, token_info)
-    return _job_response(jobs.cancel(services().db, caller, job_id)._mapping, 200)
+    return _job_response(jobs.cancel(services().db, caller, job_id), 200)

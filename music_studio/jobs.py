@@ -25,6 +25,11 @@ TERMINAL = frozenset({"succeeded", "failed", "cancelled", "refused"})
 ACTIVE = frozenset({"queued", "running"})
 
 
+def terminal_columns(now: datetime) -> dict[str, Any]:
+    """Columns every move to a terminal state sets: finished, and any lease released."""
+    return {"finished_at": now, "updated_at": now, "claimed_by": None, "lease_expires_at": None}
+
+
 @dataclass(frozen=True)
 class Owner:
     organization_id: str
@@ -105,7 +110,7 @@ def check(engine_db: sa.Engine, owner: Owner, sub: Submission) -> None:
 
 def submit(
     engine_db: sa.Engine, owner: Owner, sub: Submission, idempotency_key: str | None
-) -> tuple[sa.Row[Any], bool]:
+) -> tuple[dict[str, Any], bool]:
     """Create a job (queued, or refused by policy); returns (job, replayed)."""
     check(engine_db, owner, sub)
     fingerprint = sub.fingerprint()
@@ -151,7 +156,7 @@ def submit(
             ).one()
         if existing.request_hash != fingerprint:
             raise IdempotencyKeyReused(details={"field": "Idempotency-Key"}) from None
-        return existing, True
+        return dict(existing._mapping), True
     return get(engine_db, owner, job_id), False
 
 
@@ -164,26 +169,16 @@ _GET = _job_with_track().where(
 
 
 _GET_READ = PreparedRead(_GET)
-"""The same statement for the polling route, on the raw DBAPI connection (see db/prepared.py)."""
+"""The same statement on the raw DBAPI connection (see db/prepared.py): every job read is one."""
 
 
-def get_view(engine_db: sa.Engine, owner: Owner, job_id: str) -> dict[str, Any]:
-    """get() as a plain mapping (keys as `Row._mapping`), for the polling hot path; or NotFound."""
+def get(engine_db: sa.Engine, owner: Owner, job_id: str) -> dict[str, Any]:
+    """The caller's job with its track columns (track_*), keyed like `Row._mapping`; or NotFound."""
     params = {"organization_id": owner.organization_id, "user_id": owner.user_id, "job_id": job_id}
     found = _GET_READ.first(engine_db, params)
     if found is None:
         raise NotFound("no such job for this caller")
     return found
-
-
-def get(engine_db: sa.Engine, owner: Owner, job_id: str) -> sa.Row[Any]:
-    """The caller's job with its track columns (track_*), or NotFound."""
-    params = {"organization_id": owner.organization_id, "user_id": owner.user_id, "job_id": job_id}
-    with engine_db.connect() as conn:
-        row = conn.execute(_GET, params).first()
-    if row is None:
-        raise NotFound("no such job for this caller")
-    return row
 
 
 def list_jobs(engine_db: sa.Engine, owner: Owner, *, status: str | None, limit: int, offset: int) -> list[sa.Row[Any]]:
@@ -196,19 +191,13 @@ def list_jobs(engine_db: sa.Engine, owner: Owner, *, status: str | None, limit: 
         return list(conn.execute(query).all())
 
 
-def cancel(engine_db: sa.Engine, owner: Owner, job_id: str) -> sa.Row[Any]:
+def cancel(engine_db: sa.Engine, owner: Owner, job_id: str) -> dict[str, Any]:
     """Cancel a queued or running job at once; a terminal job is returned unchanged."""
     now = datetime.now(UTC)
     with writing(engine_db) as conn:
         conn.execute(
             jobs.update()
             .where(_scoped(owner), jobs.c.id == job_id, jobs.c.status.in_(ACTIVE))
-            .values(
-                status="cancelled",
-                finished_at=now,
-                updated_at=now,
-                claimed_by=None,
-                lease_expires_at=None,
-            )
+            .values(status="cancelled", **terminal_columns(now))
         )
     return get(engine_db, owner, job_id)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from music_studio import wakeup
 from music_studio.db.connection import writing
 from music_studio.db.tables import jobs, tracks
+from music_studio.jobs import terminal_columns
 
 REAPED_MESSAGE = "Rendering did not finish after several attempts. Please try again."
 FAILED_MESSAGE = "Rendering failed. Please try again."
@@ -73,11 +74,6 @@ def heartbeat(engine: sa.Engine, job_id: str, worker_id: str, progress: int, lea
         return conn.execute(statement).rowcount == 1
 
 
-def _terminal(now: datetime) -> dict[str, Any]:
-    """Columns every move to a terminal state sets: finished, and the lease released."""
-    return {"finished_at": now, "updated_at": now, "claimed_by": None, "lease_expires_at": None}
-
-
 def succeed(engine: sa.Engine, job_id: str, worker_id: str, track: dict[str, Any]) -> bool:
     """Insert the track and mark the job succeeded in one transaction; False if we lost the job."""
     now = _now()
@@ -85,7 +81,7 @@ def succeed(engine: sa.Engine, job_id: str, worker_id: str, track: dict[str, Any
         done = conn.execute(
             jobs.update()
             .where(_held(job_id, worker_id))
-            .values(status="succeeded", progress=100, result_track_id=track["id"], **_terminal(now))
+            .values(status="succeeded", progress=100, result_track_id=track["id"], **terminal_columns(now))
         )
         if done.rowcount != 1:
             return False
@@ -99,7 +95,7 @@ def fail(engine: sa.Engine, job_id: str, worker_id: str, message: str = FAILED_M
         result = conn.execute(
             jobs.update()
             .where(_held(job_id, worker_id))
-            .values(status="failed", error_message=message, **_terminal(now))
+            .values(status="failed", error_message=message, **terminal_columns(now))
         )
     return result.rowcount == 1
 
@@ -112,7 +108,7 @@ def reap(engine: sa.Engine, max_attempts: int) -> tuple[int, int]:
         failed = conn.execute(
             jobs.update()
             .where(expired, jobs.c.attempts >= max_attempts)
-            .values(status="failed", error_message=REAPED_MESSAGE, **_terminal(now))
+            .values(status="failed", error_message=REAPED_MESSAGE, **terminal_columns(now))
         ).rowcount
         requeued = conn.execute(
             jobs.update()

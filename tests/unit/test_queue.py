@@ -17,7 +17,7 @@ OWNER = jobs.Owner("org_q", "usr_q")
 def _submit(services: Services, n: int = 1) -> list[str]:
     identity.ensure_member(services.db, OWNER.organization_id, OWNER.user_id)
     sub = jobs.Submission(engine="studio", prompt="ambient", duration_seconds=2)
-    return [jobs.submit(services.db, OWNER, sub, None)[0].id for _ in range(n)]
+    return [jobs.submit(services.db, OWNER, sub, None)[0]["id"] for _ in range(n)]
 
 
 def _track(job_id: str) -> dict[str, object]:
@@ -76,7 +76,7 @@ def test_cancel_wins_over_heartbeat_and_success(services: Services) -> None:
     assert not queue.heartbeat(services.db, job_id, "w1", 50, 30)
     assert not queue.succeed(services.db, job_id, "w1", _track(job_id))
     row = jobs.get(services.db, OWNER, job_id)
-    assert row.status == "cancelled" and row.result_track_id is None and row.progress == 40
+    assert row["status"] == "cancelled" and row["result_track_id"] is None and row["progress"] == 40
 
 
 def test_progress_never_goes_down(services: Services) -> None:
@@ -84,7 +84,7 @@ def test_progress_never_goes_down(services: Services) -> None:
     queue.claim(services.db, "w1", 30)
     queue.heartbeat(services.db, job_id, "w1", 60, 30)
     queue.heartbeat(services.db, job_id, "w1", 20, 30)
-    assert jobs.get(services.db, OWNER, job_id).progress == 60
+    assert jobs.get(services.db, OWNER, job_id)["progress"] == 60
 
 
 def test_only_the_lease_holder_can_finish(services: Services) -> None:
@@ -94,7 +94,7 @@ def test_only_the_lease_holder_can_finish(services: Services) -> None:
     assert not queue.fail(services.db, job_id, "intruder")
     assert queue.succeed(services.db, job_id, "w1", _track(job_id))
     assert not queue.fail(services.db, job_id, "w1")  # terminal states never change
-    assert jobs.get(services.db, OWNER, job_id).status == "succeeded"
+    assert jobs.get(services.db, OWNER, job_id)["status"] == "succeeded"
 
 
 def _expire(services: Services, job_id: str) -> None:
@@ -115,7 +115,7 @@ def test_reaper_requeues_then_fails_after_max_attempts(services: Services) -> No
         requeued, failed = queue.reap(services.db, max_attempts=3)
         assert (requeued, failed) == ((1, 0) if attempt < 3 else (0, 1))
     row = jobs.get(services.db, OWNER, job_id)
-    assert row.status == "failed" and row.error_message == queue.REAPED_MESSAGE
+    assert row["status"] == "failed" and row["error_message"] == queue.REAPED_MESSAGE
     # The worker that lost its lease cannot resurrect the job.
     assert not queue.succeed(services.db, job_id, "w3", _track(job_id))
 

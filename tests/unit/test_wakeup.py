@@ -28,7 +28,7 @@ def test_worker_picks_up_a_job_submitted_while_it_waits(
         done = threading.Event()
 
         def poll() -> None:
-            while queue.status_of(services.db, row.id) != "succeeded":
+            while queue.status_of(services.db, row["id"]) != "succeeded":
                 if done.wait(0.05):
                     return
             done.set()
@@ -39,7 +39,7 @@ def test_worker_picks_up_a_job_submitted_while_it_waits(
         finished = done.wait(60)
         done.set()
         poller.join()
-        assert finished and queue.status_of(services.db, row.id) == "succeeded"
+        assert finished and queue.status_of(services.db, row["id"]) == "succeeded"
     finally:
         stop.set()
         if is_postgres:
