@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,14 @@ def services(settings: Settings) -> Iterator[Services]:
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services=services), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@contextmanager
+def client_with(services: Services, **overrides: Any) -> Iterator[TestClient]:
+    """An in-process client of an app on the same database and media, with some settings changed."""
+    changed = Services(services.settings.with_overrides(**overrides), services.db, services.signer, services.storage)
+    with TestClient(create_app(services=changed), raise_server_exceptions=False) as client:
+        yield client
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from music_studio.app import create_app
 from music_studio.db.tables import api_keys, jobs, memberships, tracks
 from music_studio.services import Services
-from tests.conftest import Caller, create_job, error_code
+from tests.conftest import Caller, client_with, create_job, error_code
 
 CREATE = "/v1/music/org_a/generations"
 GOOD = {"engine": "studio", "prompt": "calm lo-fi piano", "duration_seconds": 2}
@@ -40,9 +39,7 @@ def _counts(services: Services) -> dict[str, int]:
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
     """Rate limits far above this module's volume: hostile creates must meet validation, not 429."""
-    generous = services.settings.with_overrides(rate_limit_creates_burst=10_000, rate_limit_reads_burst=10_000)
-    app = create_app(services=Services(generous, services.db, services.signer, services.storage))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with client_with(services, rate_limit_creates_burst=10_000, rate_limit_reads_burst=10_000) as test_client:
         yield test_client
 
 

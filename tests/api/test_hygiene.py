@@ -13,9 +13,8 @@ from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
 from music_studio import jobs
-from music_studio.app import create_app
 from music_studio.services import Services
-from tests.conftest import Caller, create_job, error_code
+from tests.conftest import Caller, client_with, create_job, error_code
 
 REQUEST_ID = "req-0123456789abcdef"
 
@@ -23,9 +22,7 @@ REQUEST_ID = "req-0123456789abcdef"
 @pytest.fixture
 def tight(services: Services) -> Iterator[TestClient]:
     """A client whose creates bucket holds one token, to meet a 429."""
-    settings = services.settings.with_overrides(rate_limit_creates_burst=1, rate_limit_creates_per_minute=1)
-    app = create_app(services=Services(settings, services.db, services.signer, services.storage))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with client_with(services, rate_limit_creates_burst=1, rate_limit_creates_per_minute=1) as client:
         yield client
 
 

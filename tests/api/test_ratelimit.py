@@ -11,7 +11,6 @@ import functools
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -19,22 +18,13 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from music_studio import ratelimit
-from music_studio.app import create_app
 from music_studio.db.tables import jobs
 from music_studio.ratelimit import MemoryBuckets, RedisBuckets, Rule
 from music_studio.services import Services
-from tests.conftest import Caller, create_job, error_code
+from tests.conftest import Caller, client_with, create_job, error_code
 
 REDIS_URL = os.environ.get("MUSIC_STUDIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BODY = {"engine": "studio", "prompt": "rate limited", "duration_seconds": 1}
-
-
-@contextmanager
-def limited_client(services: Services, **overrides: Any) -> Iterator[TestClient]:
-    settings = services.settings.with_overrides(**overrides)
-    limited = Services(settings, services.db, services.signer, services.storage)
-    with TestClient(create_app(services=limited), raise_server_exceptions=False) as client:
-        yield client
 
 
 def _job_count(services: Services) -> int:
@@ -106,7 +96,7 @@ def test_creates_are_limited_per_key_with_429_and_headers(
     services: Services, make_caller: Callable[[str, str], Caller]
 ) -> None:
     alice, bob = make_caller("org_a", "usr_a1"), make_caller("org_a", "usr_a2")
-    with limited_client(services, rate_limit_creates_burst=2, rate_limit_creates_per_minute=1) as client:
+    with client_with(services, rate_limit_creates_burst=2, rate_limit_creates_per_minute=1) as client:
         for remaining in ("1", "0"):
             ok = client.post("/v1/music/org_a/generations", json=BODY, headers=alice.headers)
             assert ok.status_code == 202
@@ -138,14 +128,14 @@ def test_reads_are_limited_on_every_operation_that_has_a_key(
         ("GET", "/v1/music/org_a/tracks/mtrack_000000000000000000000000"),
     ]
     for method, path in paths:
-        with limited_client(services, rate_limit_reads_burst=1, rate_limit_reads_per_minute=1) as limited:
+        with client_with(services, rate_limit_reads_burst=1, rate_limit_reads_per_minute=1) as limited:
             first = limited.request(method, path, headers=alice.headers)
             assert first.status_code in (200, 404), first.text
             _assert_rate_limited(limited.request(method, path, headers=alice.headers), 1)
 
 
 def test_rejected_keys_and_health_probes_do_not_touch_buckets(services: Services, alice: Caller) -> None:
-    with limited_client(services, rate_limit_reads_burst=1) as client:
+    with client_with(services, rate_limit_reads_burst=1) as client:
         for _ in range(3):
             assert client.get("/v1/music/org_a/engines", headers={"X-API-Key": "ak_" + "x" * 40}).status_code == 401
             assert client.get("/healthz").status_code == 200
@@ -159,7 +149,7 @@ def test_media_is_limited_per_client_address(
     job = create_job(client, alice)
     render_all()
     url = client.get(f"/v1/music/org_a/generations/{job['id']}", headers=alice.headers).json()["playback_url"]
-    with limited_client(services, rate_limit_media_burst=2, rate_limit_media_per_minute=1) as limited:
+    with client_with(services, rate_limit_media_burst=2, rate_limit_media_per_minute=1) as limited:
         assert limited.get(url).status_code == 200
         assert limited.head(url).headers["x-ratelimit-remaining"] == "0"
         _assert_rate_limited(limited.get(url), 2)
@@ -167,7 +157,7 @@ def test_media_is_limited_per_client_address(
 
 
 def test_limits_can_be_switched_off(services: Services, alice: Caller) -> None:
-    with limited_client(services, rate_limits_enabled=False, rate_limit_reads_burst=1) as client:
+    with client_with(services, rate_limits_enabled=False, rate_limit_reads_burst=1) as client:
         for _ in range(3):
             response = client.get("/v1/music/org_a/engines", headers=alice.headers)
             assert response.status_code == 200
@@ -227,7 +217,7 @@ def test_two_api_processes_share_limits_through_redis(
 ) -> None:
     monkeypatch.setattr(ratelimit, "RedisBuckets", functools.partial(RedisBuckets, prefix=redis_prefix))
     overrides = {"redis_url": REDIS_URL, "rate_limit_creates_burst": 2, "rate_limit_creates_per_minute": 1}
-    with limited_client(services, **overrides) as one, limited_client(services, **overrides) as two:
+    with client_with(services, **overrides) as one, client_with(services, **overrides) as two:
         assert one.post("/v1/music/org_a/generations", json=BODY, headers=alice.headers).status_code == 202
         assert two.post("/v1/music/org_a/generations", json=BODY, headers=alice.headers).status_code == 202
         _assert_rate_limited(one.post("/v1/music/org_a/generations", json=BODY, headers=alice.headers), 2)
@@ -235,7 +225,7 @@ def test_two_api_processes_share_limits_through_redis(
 
 
 def test_unreachable_redis_fails_open(services: Services, alice: Caller, caplog: pytest.LogCaptureFixture) -> None:
-    with limited_client(services, redis_url="redis://127.0.0.1:1/0", rate_limit_reads_burst=1) as client:
+    with client_with(services, redis_url="redis://127.0.0.1:1/0", rate_limit_reads_burst=1) as client:
         for _ in range(3):
             response = client.get("/v1/music/org_a/engines", headers=alice.headers)
             assert response.status_code == 200
