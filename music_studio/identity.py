@@ -53,13 +53,6 @@ _KEY_QUERY = (
 )
 
 
-def authenticate(engine: sa.Engine, presented: str) -> Principal | None:
-    """The principal for a presented key, or None if it is malformed, unknown or revoked."""
-    if not KEY_PATTERN.match(presented):
-        return None
-    return _lookup(engine, hash_key(presented))
-
-
 def _lookup(engine: sa.Engine, digest: str) -> Principal | None:
     with engine.connect() as conn:
         rows = conn.execute(_KEY_QUERY, {"digest": digest}).all()
@@ -119,7 +112,10 @@ def _invalidate(digest: str | None = None) -> None:
 
 
 def authenticate_cached(engine: sa.Engine, cache: PrincipalCache, presented: str) -> Principal | None:
-    """authenticate() through the cache: a hit costs one SHA-256 and a dict lookup."""
+    """The principal for a presented key, or None if it is malformed, unknown or revoked.
+
+    A cache hit costs one SHA-256 and a dict lookup; a PrincipalCache(0) always asks the database.
+    """
     if not KEY_PATTERN.match(presented):
         return None
     digest, principal = cache.get(presented)

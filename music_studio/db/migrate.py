@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,8 +36,15 @@ def upgrade(url: str) -> None:
         command.upgrade(alembic_config(url), "head")
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration this code knows (read from the scripts once per process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def is_current(engine: sa.Engine) -> bool:
     """True when the database is at the newest migration (used by /readyz)."""
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() == head
+        return MigrationContext.configure(conn).get_current_revision() == head_revision()
