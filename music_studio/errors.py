@@ -48,6 +48,11 @@ class OrganizationAccessDenied(ApiError):
     message = "You don't have access to this organization."
 
 
+class Forbidden(ApiError):
+    status, code = 403, "FORBIDDEN"
+    message = "You are not allowed to do this."
+
+
 class SignatureInvalid(ApiError):
     status, code = 403, "SIGNATURE_INVALID"
     message = "The media URL signature is not valid."

@@ -28,17 +28,10 @@ _BY_STATUS: dict[int, type[errors.ApiError]] = {
     405: errors.MethodNotAllowed,
     413: errors.PayloadTooLarge,
     415: errors.UnsupportedMediaType,
+    403: errors.Forbidden,
     416: errors.RangeNotSatisfiable,
     422: errors.ValidationFailed,
 }
-
-
-class Forbidden(errors.ApiError):
-    status, code = 403, "FORBIDDEN"
-    message = "You are not allowed to do this."
-
-
-_BY_STATUS[403] = Forbidden
 
 
 def render(error: errors.ApiError) -> ConnexionResponse:
