@@ -26,6 +26,16 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
 5. The parameter decorator maps every parameter name to a Python name with `sanitized` (three
    `re.sub` per name, about 15 calls per request); the mapping is a pure function of the name, so
    it is memoised (bounded: with strict validation only names from the contract get this far).
+6. `connexion.utils.extract_content_type` builds a `typing.Collection[typing.Tuple[...]]` alias
+   on every call (three calls per request); the replacement is the same loop without it.
+7. `AsyncOperation.__call__` runs the handler through the parameter decorator (a
+   `ConnexionRequest`, form/files parsing even for a GET, query and body lookups, coercion) and
+   the response decorator. For an operation whose handler is `async def`, which has no request
+   body and whose only parameters are string path parameters (GET job), the arguments are bound
+   directly: the path parameters as routed (already validated by the request-validation
+   middleware, and a string needs no coercion) plus the security context, exactly the arguments
+   the decorator would pass. The response is still built by Connexion's response decorator.
+   Any other operation keeps Connexion's decorators unchanged.
 
 All caches are keyed by objects that live as long as the app (handler functions, operations).
 """
@@ -34,6 +44,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import inspect
 import typing as t
 
 import connexion.decorators.parameter
@@ -42,10 +53,13 @@ import connexion.security
 import connexion.utils
 from connexion import utils
 from connexion.apps.asynchronous import AsyncOperation
-from connexion.context import receive, scope
+from connexion.context import _context, _operation, receive, scope
 from connexion.datastructures import MediaTypeDict
 from connexion.decorators.main import ASGIDecorator, StarletteDecorator
+from connexion.decorators.parameter import CONTEXT_NAME, unwrap_decorators
+from connexion.decorators.response import AsyncResponseDecorator
 from connexion.exceptions import NonConformingResponseHeaders
+from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
 from starlette.types import Receive, Scope, Send
@@ -80,6 +94,10 @@ def apply() -> None:
     if not isinstance(AsyncOperation.__dict__.get("fn"), property):
         raise RuntimeError("connexion AsyncOperation.fn is no longer a property: cannot patch")
     AsyncOperation.fn = property(_operation_fn)
+    AsyncOperation.__call__ = _operation_call
+    if connexion.utils.extract_content_type.__code__.co_argcount != 1:
+        raise RuntimeError("connexion.utils.extract_content_type changed its signature: cannot patch")
+    connexion.utils.extract_content_type = _extract_content_type
     ASGIDecorator.__call__ = _decorator_call
     RequestValidationOperation.__call__ = _request_validation_call
     ResponseValidationOperation.__call__ = _response_validation_call
@@ -217,3 +235,70 @@ async def _response_validation_call(
         await send(message)
 
     await self.next_app(scope, receive, wrapped_send)
+
+
+def _extract_content_type(headers: t.Any) -> str | None:
+    """connexion.utils.extract_content_type of 3.3.0 without the typing alias built per call."""
+    for key, value in headers.items() if isinstance(headers, dict) else headers:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            return value.decode("latin-1") if isinstance(value, bytes) else t.cast(str, value)
+    return None
+
+
+class _DirectCall:
+    """An async handler called with the arguments Connexion's parameter decorator would bind.
+
+    Only for operations with no request body whose parameters are all string path parameters
+    (see `_direct_call_for`): the parameter decorator would pass each path parameter as routed
+    (strings are not coerced) and, from the security context, the keys the handler accepts.
+    """
+
+    def __init__(self, operation: AsyncOperation, path_names: dict[str, str]) -> None:
+        function = operation._fn
+        self.function = function
+        self.path_names = path_names  # routed name -> argument name
+        arguments, self.has_kwargs = connexion.utils.inspect_function_arguments(unwrap_decorators(function))
+        self.arguments = frozenset(arguments)
+        self.respond = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=operation.jsonifier)
+
+    async def __call__(self, scope: Scope) -> t.Any:
+        routed = scope.get("path_params", {})
+        kwargs = {argument: routed[name] for name, argument in self.path_names.items()}
+        context = _context.get()
+        for key, value in context.items():
+            if self.has_kwargs or key in self.arguments:
+                kwargs[key] = value
+        if CONTEXT_NAME in self.arguments:
+            kwargs[CONTEXT_NAME] = context
+        handler_response = await self.function(**kwargs)
+        if StarletteFramework.is_framework_response(handler_response):
+            return handler_response
+        return self.respond.build_framework_response(handler_response)
+
+
+def _direct_call_for(operation: AsyncOperation) -> _DirectCall | None:
+    """A _DirectCall when the operation qualifies (see the module docstring, 7), else None."""
+    spec = _operation.get()
+    if not inspect.iscoroutinefunction(unwrap_decorators(operation._fn)) or spec.request_body:
+        return None
+    names: dict[str, str] = {}
+    for parameter in spec.parameters:
+        schema = parameter.get("schema", parameter)
+        if parameter.get("in") != "path" or schema.get("type") != "string" or "-" in parameter["name"]:
+            return None
+        names[parameter["name"]] = (
+            _parameter_module.pythonic(parameter["name"])
+            if operation.pythonic_params
+            else (_parameter_module.sanitized(parameter["name"]))
+        )
+    return _DirectCall(operation, names)
+
+
+async def _operation_call(self: AsyncOperation, scope: Scope, receive: Receive, send: Send) -> None:
+    """AsyncOperation.__call__ of 3.3.0, with arguments bound directly where that is exact."""
+    if "_music_studio_direct" not in self.__dict__:
+        self.__dict__["_music_studio_direct"] = _direct_call_for(self)
+    direct: _DirectCall | None = self.__dict__["_music_studio_direct"]
+    response = await (direct(scope) if direct is not None else self.fn())
+    await response(scope, receive, send)
