@@ -160,10 +160,23 @@ def submit(
     return get(engine_db, owner, job_id), False
 
 
-_GET = _job_with_track().where(
-    jobs.c.organization_id == sa.bindparam("organization_id"),
-    jobs.c.user_id == sa.bindparam("user_id"),
-    jobs.c.id == sa.bindparam("job_id"),
+_JOB_VIEW = (
+    "id status progress engine mode created_at started_at finished_at result_track_id error_message refusal_reason"
+).split()
+_TRACK_VIEW = (
+    "id title engine mode instrumental measured_duration_seconds mime_type licence_class commercial_use "
+    "requires_attribution size_bytes created_at plan segments"
+).split()
+"""What representations.job reads: the polling read fetches and converts nothing else."""
+
+_GET = (
+    sa.select(*(jobs.c[name] for name in _JOB_VIEW), *(tracks.c[name].label(f"track_{name}") for name in _TRACK_VIEW))
+    .select_from(jobs.outerjoin(tracks, tracks.c.id == jobs.c.result_track_id))
+    .where(
+        jobs.c.organization_id == sa.bindparam("organization_id"),
+        jobs.c.user_id == sa.bindparam("user_id"),
+        jobs.c.id == sa.bindparam("job_id"),
+    )
 )
 """Built once: the polling hot path pays for neither statement construction nor its cache key."""
 
@@ -173,7 +186,7 @@ _GET_READ = PreparedRead(_GET)
 
 
 def get(engine_db: sa.Engine, owner: Owner, job_id: str) -> dict[str, Any]:
-    """The caller's job with its track columns (track_*), keyed like `Row._mapping`; or NotFound."""
+    """The caller's job as representations.job reads it (track columns as track_*), keyed like `Row._mapping`."""
     params = {"organization_id": owner.organization_id, "user_id": owner.user_id, "job_id": job_id}
     found = _GET_READ.first(engine_db, params)
     if found is None:

@@ -11,7 +11,8 @@ from music_studio.signing import Signer
 
 
 def timestamp(value: datetime | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 in UTC to the second; isoformat is several times cheaper than strftime."""
+    return None if value is None else value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def track(row: Mapping[Any, Any], signer: Signer | None, prefix: str = "") -> dict[str, Any]:
@@ -39,7 +40,7 @@ def track(row: Mapping[Any, Any], signer: Signer | None, prefix: str = "") -> di
 
 
 def timestamp_epoch(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def job(row: Mapping[Any, Any], signer: Signer | None) -> dict[str, Any]:
