@@ -21,7 +21,7 @@ import typing as t
 
 import jsonschema_rs
 import orjson
-from connexion.exceptions import NonConformingResponseBody
+from connexion.exceptions import BadRequestProblem, NonConformingResponseBody
 from connexion.utils import is_null, is_nullable
 from connexion.validators import JSONResponseBodyValidator, ParameterValidator
 from connexion.validators.parameter import draft4_format_checker
@@ -109,6 +109,35 @@ class CompiledJSONResponseBodyValidator(JSONResponseBodyValidator):  # type: ign
 
 
 class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
+    """Connexion's ParameterValidator with compiled schemas, and a direct path for path-only operations.
+
+    Connexion's `validate(scope)` builds a ConnexionRequest and resolves the query string and
+    path through the URI parser (a dict of every parameter's schema rebuilt per lookup). For an
+    operation whose parameters are all string path parameters and a request with no query
+    string, that resolution is the identity: there is nothing in the query to refuse or check,
+    and a string path value is not coerced. Such requests check each routed value directly;
+    every other request takes Connexion's path.
+    """
+
+    def __init__(self, parameters: t.Any, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(parameters, *args, **kwargs)
+        self._path_only: list[dict[str, t.Any]] | None = list(parameters)
+        for param in parameters:
+            schema = param.get("schema", param)
+            if param.get("in") != "path" or schema.get("type") != "string" or "-" in param["name"]:
+                self._path_only = None
+                break
+
+    def validate(self, scope: t.MutableMapping[str, t.Any]) -> None:
+        if self._path_only is None or scope.get("query_string"):
+            super().validate(scope)
+            return
+        routed = scope.get("path_params", {})
+        for param in self._path_only:
+            error = self.validate_parameter("path", routed.get(param["name"]), param)
+            if error:
+                raise BadRequestProblem(detail=error)
+
     @staticmethod
     def validate_parameter(
         parameter_type: str, value: t.Any, param: dict[str, t.Any], param_name: str | None = None

@@ -36,6 +36,12 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    middleware, and a string needs no coercion) plus the security context, exactly the arguments
    the decorator would pass. The response is still built by Connexion's response decorator.
    Any other operation keeps Connexion's decorators unchanged.
+8. `SwaggerUIMiddleware` runs every request through its Starlette router (the spec and UI
+   routes, a static mount, then the trailing-slash retry) before handing it on. Its routes are
+   fixed paths with no parameters, so a request whose path (with or without a trailing slash)
+   is none of them and lies under no mount is handed on directly, as the router's default would
+   (a copy of the scope taken before routing). If a route with parameters ever appears, every
+   request goes through the router again.
 
 All caches are keyed by objects that live as long as the app (handler functions, operations).
 """
@@ -62,6 +68,9 @@ from connexion.exceptions import NonConformingResponseHeaders
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 CONNEXION_VERSION = "3.3.0"
@@ -98,6 +107,7 @@ def apply() -> None:
     if connexion.utils.extract_content_type.__code__.co_argcount != 1:
         raise RuntimeError("connexion.utils.extract_content_type changed its signature: cannot patch")
     connexion.utils.extract_content_type = _extract_content_type
+    SwaggerUIMiddleware.__call__ = _swagger_ui_call
     ASGIDecorator.__call__ = _decorator_call
     RequestValidationOperation.__call__ = _request_validation_call
     ResponseValidationOperation.__call__ = _response_validation_call
@@ -302,3 +312,51 @@ async def _operation_call(self: AsyncOperation, scope: Scope, receive: Receive, 
     direct: _DirectCall | None = self.__dict__["_music_studio_direct"]
     response = await (direct(scope) if direct is not None else self.fn())
     await response(scope, receive, send)
+
+
+class _FixedPaths(t.NamedTuple):
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    def may_match(self, path: str) -> bool:
+        """Whether the router could match this path, directly or by its trailing-slash redirect."""
+        if path in self.exact or path.rstrip("/") in self.exact or path + "/" in self.exact:
+            return True
+        return any(path.startswith(prefix) for prefix in self.prefixes)
+
+
+def _fixed_paths(routes: t.Sequence[BaseRoute], prefix: str = "") -> _FixedPaths | None:
+    """The full paths of parameterless routes and mounts, or None if any route has parameters."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for route in routes:
+        if not isinstance(route, Mount | Route) or route.param_convertors:
+            return None
+        if isinstance(route, Route):
+            exact.add(prefix + route.path)
+        elif isinstance(route.app, Router):
+            inner = _fixed_paths(route.app.routes, prefix + route.path)
+            if inner is None:
+                return None
+            exact |= inner.exact
+            prefixes += inner.prefixes
+        else:
+            prefixes.append(prefix + route.path)
+    return _FixedPaths(frozenset(exact), tuple(prefixes))
+
+
+_SWAGGER_UI_CALL = SwaggerUIMiddleware.__call__
+
+
+async def _swagger_ui_call(self: SwaggerUIMiddleware, scope: Scope, receive: Receive, send: Send) -> None:
+    """SwaggerUIMiddleware.__call__ of 3.3.0, routing only requests its routes could match."""
+    if scope["type"] == "http":
+        if "_music_studio_paths" not in self.__dict__:  # the routes are all added before the first request
+            self.__dict__["_music_studio_paths"] = _fixed_paths(self.router.routes)
+        paths: _FixedPaths | None = self.__dict__["_music_studio_paths"]
+        if paths is not None and not paths.may_match(get_route_path(scope)):
+            original = dict(scope)
+            scope.setdefault("router", self.router)
+            await self.app(original, receive, send)
+            return
+    await _SWAGGER_UI_CALL(self, scope, receive, send)
