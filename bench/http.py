@@ -7,7 +7,10 @@ alternating the two servers, and prints req/s, p50/p99 latency and the server's 
 request (utime+stime of the server process from /proc over the run, divided by the requests).
 The ratios to the reference are the figures that carry over between machines.
 
-Usage: .venv/bin/python bench/http.py [--seconds 5] [--routes get,list,create] [--env NAME=VALUE ...]
+Each figure is the median of --rounds runs per server, the two servers alternating (which goes
+first swaps every round), so drift in the host's speed lands on both sides of a ratio.
+
+Usage: .venv/bin/python bench/http.py [--seconds 5] [--rounds 3] [--routes get,list,create] [--env NAME=VALUE ...]
 Needs wrk (Debian: apt-get install wrk).
 """
 
@@ -24,6 +27,7 @@ import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -164,6 +168,18 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def median_load(loads: list[Load]) -> Load:
+    """Each figure's median over the rounds (errors summed): one noisy run cannot move it."""
+    return Load(
+        requests=sum(load.requests for load in loads),
+        rps=statistics.median(load.rps for load in loads),
+        p50_ms=statistics.median(load.p50_ms for load in loads),
+        p99_ms=statistics.median(load.p99_ms for load in loads),
+        errors=sum(load.errors for load in loads),
+        cpu_us=statistics.median(load.cpu_us for load in loads),
+    )
+
+
 def _ms(text: str) -> float:
     found = re.fullmatch(r"([\d.]+)([a-z]*)", text)
     if found is None:
@@ -268,6 +284,7 @@ def row(route: str, server: str, conns: int, load: Load, ref: Load | None) -> st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=5.0, help="length of each wrk run (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per server and figure; medians (default 3)")
     parser.add_argument("--routes", default="get,list,create", help="comma-separated subset of get,list,create")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra service setting")
     parser.add_argument(
@@ -307,7 +324,8 @@ def main() -> int:
             wanted = {"get": "GET job", "list": "GET list", "create": "POST create"}
             source = f"service from {args.service_root}" if args.service_root else "service from this checkout"
             print(
-                f"{source}; settings: {extra_env or 'defaults'}; {args.seconds} s per run; wrk and servers on one host"
+                f"{source}; settings: {extra_env or 'defaults'}; medians of {args.rounds} runs of {args.seconds} s, "
+                "alternating the servers; wrk and servers on one host"
             )
             print(
                 f"{'route':<11} {'server':<10} {'conns':>5} {'req/s':>9} {'vs ref':>8} {'p50 ms':>7} {'p99 ms':>7} "
@@ -319,9 +337,13 @@ def main() -> int:
                 for base, pid in targets.values():  # warm-up: imports, caches, JIT-free but cold paths
                     wrk(base + path, s.key, 4, 1, script, pid)
                 for conns in CONNECTIONS:
-                    for label in ("reference", "service"):
-                        base, pid = targets[label]
-                        results[(name, label, conns)] = wrk(base + path, s.key, conns, args.seconds, script, pid)
+                    runs: dict[str, list[Load]] = {"reference": [], "service": []}
+                    for round_ in range(args.rounds):  # alternate who goes first: drift hits both alike
+                        for label in ("reference", "service")[:: 1 if round_ % 2 == 0 else -1]:
+                            base, pid = targets[label]
+                            runs[label].append(wrk(base + path, s.key, conns, args.seconds, script, pid))
+                    for label, loads in runs.items():
+                        results[(name, label, conns)] = median_load(loads)
                     ref = results[(name, "reference", conns)]
                     print(row(name, "reference", conns, ref, None))
                     print(row(name, "service", conns, results[(name, "service", conns)], ref), flush=True)
