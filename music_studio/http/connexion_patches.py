@@ -34,7 +34,9 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    body and whose only parameters are string path parameters (GET job), the arguments are bound
    directly: the path parameters as routed (already validated by the request-validation
    middleware, and a string needs no coercion) plus the security context, exactly the arguments
-   the decorator would pass. The response is still built by Connexion's response decorator.
+   the decorator would pass. A `(dict, status, headers)` answer whose Content-Type is a JSON type
+   the operation produces becomes the Response Connexion's response decorator would build (the
+   jsonified body, the headers as given); any other answer goes through that decorator.
    Any other operation keeps Connexion's decorators unchanged.
 8. `SwaggerUIMiddleware` runs every request through its Starlette router (the spec and UI
    routes, a static mount, then the trailing-slash retry) before handing it on. Its routes are
@@ -70,6 +72,7 @@ from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette._utils import get_route_path
+from starlette.responses import Response as StarletteResponse
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
@@ -264,13 +267,15 @@ class _DirectCall:
     (strings are not coerced) and, from the security context, the keys the handler accepts.
     """
 
-    def __init__(self, operation: AsyncOperation, path_names: dict[str, str]) -> None:
+    def __init__(self, operation: AsyncOperation, path_names: dict[str, str], produces: t.Sequence[str]) -> None:
         function = operation._fn
         self.function = function
         self.path_names = path_names  # routed name -> argument name
         arguments, self.has_kwargs = connexion.utils.inspect_function_arguments(unwrap_decorators(function))
         self.arguments = frozenset(arguments)
         self.respond = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=operation.jsonifier)
+        self.jsonifier = operation.jsonifier
+        self.json_produces = frozenset(m for m in produces if utils.is_json_mimetype(utils.split_content_type(m)[0]))
 
     async def __call__(self, scope: Scope) -> t.Any:
         routed = scope.get("path_params", {})
@@ -284,6 +289,15 @@ class _DirectCall:
         handler_response = await self.function(**kwargs)
         if StarletteFramework.is_framework_response(handler_response):
             return handler_response
+        if type(handler_response) is tuple and len(handler_response) == 3:
+            data, status, headers = handler_response
+            content_type = headers.get("Content-Type") if type(headers) is dict else None
+            if type(data) is dict and type(status) is int and content_type in self.json_produces:
+                # What build_framework_response makes of (dict, status, headers naming a JSON type
+                # the operation produces): the jsonified text with the headers as given.
+                return StarletteResponse(
+                    self.jsonifier.dumps(data), status_code=status, media_type=content_type, headers=headers
+                )
         return self.respond.build_framework_response(handler_response)
 
 
@@ -302,7 +316,7 @@ def _direct_call_for(operation: AsyncOperation) -> _DirectCall | None:
             if operation.pythonic_params
             else (_parameter_module.sanitized(parameter["name"]))
         )
-    return _DirectCall(operation, names)
+    return _DirectCall(operation, names, spec.produces)
 
 
 async def _operation_call(self: AsyncOperation, scope: Scope, receive: Receive, send: Send) -> None:
