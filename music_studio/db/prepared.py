@@ -19,6 +19,9 @@ strings (no bind processing needed).
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -64,7 +67,8 @@ class PreparedRead:
     def first(self, engine: sa.Engine, params: dict[str, Any]) -> dict[str, Any] | None:
         plan = self._plan(engine.dialect)
         args: Any = params if plan.positional is None else tuple(params[name] for name in plan.positional)
-        connection = engine.raw_connection()
+        held = _held_sqlite_connection(engine)
+        connection = held or engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
@@ -74,10 +78,40 @@ class PreparedRead:
             finally:
                 cursor.close()
         finally:
-            connection.close()  # back to the pool, which resets (rolls back) it
+            if held is None:
+                connection.close()  # back to the pool, which resets (rolls back) it
         if raw is None:
             return None
         return {
             key: value if process is None or value is None else process(value)
             for key, process, value in zip(plan.keys, processors, raw, strict=True)
         }
+
+
+_held: weakref.WeakKeyDictionary[sa.Engine, threading.local] = weakref.WeakKeyDictionary()
+
+
+def _held_sqlite_connection(engine: sa.Engine) -> Any:
+    """The event loop thread's own SQLite connection for this engine, or None to use the pool.
+
+    On SQLite the API reads inline on the event loop (handlers/deps.read), one statement at a
+    time, in autocommit mode: each SELECT is its own snapshot and ends its read transaction when
+    its cursor closes, so one long-lived connection serves every such read. It is taken from the
+    pool once and detached (it no longer counts against the pool's size, and is closed when the
+    thread or the engine goes away). Any other thread, and every other database, uses the pool.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread or synchronous code: the pool
+        return None
+    local = _held.get(engine)
+    if local is None:
+        local = _held.setdefault(engine, threading.local())
+    connection = getattr(local, "connection", None)
+    if connection is None:
+        connection = engine.raw_connection()
+        connection.detach()
+        local.connection = connection
+    return connection
