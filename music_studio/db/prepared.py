@@ -74,7 +74,7 @@ class PreparedRead:
             try:
                 cursor.execute(plan.sql, args)
                 raw = cursor.fetchone()
-                processors = plan.processors_for(cursor.description)
+                processors = plan.processors or plan.processors_for(cursor.description)
             finally:
                 cursor.close()
         finally:

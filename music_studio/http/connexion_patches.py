@@ -21,8 +21,8 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    only the operation's definitions (no per-request state), so they are built once per operation.
 4. The response-validation middleware rebuilds, per response, a `MediaTypeDict` of the
    operation's `produces`, looks the response definition up twice and computes the required
-   headers. Those depend only on (operation, status, mime type) and are memoised per operation;
-   the body validator itself still runs on every response, unchanged.
+   headers. Those depend only on (operation, status, mime type) and are memoised per operation (the
+   `produces` verdict per mime type); the body validator itself still runs on every response, unchanged.
 5. The parameter decorator maps every parameter name to a Python name with `sanitized` (three
    `re.sub` per name, about 15 calls per request); the mapping is a pure function of the name, so
    it is memoised (bounded: with strict validation only names from the contract get this far).
@@ -210,14 +210,18 @@ def _response_plan(self: ResponseValidationOperation, status: str, mime_type: st
 
 
 def _validate_produced(self: ResponseValidationOperation, mime_type: str) -> None:
-    """validate_mime_type of 3.3.0 with the MediaTypeDict of `produces` built once."""
+    """validate_mime_type of 3.3.0 with its verdict memoised per mime type (the wildcard match walks `produces`)."""
     produces = self._operation.produces
     if not produces:
         return
-    allowed = self.__dict__.get("_music_studio_produces")
+    verdicts: dict[str, bool] = self.__dict__.setdefault("_music_studio_produced", {})
+    allowed = verdicts.get(mime_type)
     if allowed is None:
-        allowed = self.__dict__["_music_studio_produces"] = MediaTypeDict([(p.lower(), None) for p in produces])
-    if mime_type.lower() not in allowed:
+        if len(verdicts) >= 64:  # the handlers' content types: a handful; never grow without bound
+            verdicts.clear()
+        produced = MediaTypeDict([(p.lower(), None) for p in produces])
+        allowed = verdicts[mime_type] = mime_type.lower() in produced
+    if not allowed:
         raise NonConformingResponseHeaders(detail=f"Invalid Response Content-type ({mime_type}), expected {produces}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,28 @@ services_var: ContextVar[Services | None] = ContextVar("services", default=None)
 than `connexion.request.state` (a werkzeug LocalProxy, a ConnexionRequest and a Starlette State)."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+def set_headers(message: Message, headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
+    """Set headers (lower-case names) on an http.response.start message as MutableHeaders would.
+
+    One pass over the message's headers instead of one per header set: a name not yet present
+    (the usual case) is appended, one already there is replaced. Returns the names now present.
+    """
+    raw = message["headers"] if isinstance(message["headers"], list) else list(message["headers"])
+    message["headers"] = raw
+    present = {name for name, _ in raw}
+    for name, value in headers:
+        if name in present:
+            MutableHeaders(scope=message)[name.decode("latin-1")] = value.decode("latin-1")
+        else:
+            raw.append((name, value))
+            present.add(name)
+    return present
+
+
 MEDIA_PREFIX = "/v1/music/media/"
 
 
@@ -47,13 +70,11 @@ class RequestIdMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["x-request-id"] = trace_id
-                headers["x-content-type-options"] = "nosniff"
-                if (not is_media or message["status"] >= 400) and "cache-control" not in headers:
+                present = set_headers(message, ((b"x-request-id", trace_id.encode()), _NOSNIFF))
+                if (not is_media or message["status"] >= 400) and b"cache-control" not in present:
                     # API responses are per-caller and may carry signed URLs; media errors
                     # (expired, rate limited) must not be cached either.
-                    headers["cache-control"] = "no-store"
+                    message["headers"].append(_NO_STORE)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -103,6 +124,7 @@ class MediaCorsMiddleware:
 
     ALLOW_METHODS = "GET, HEAD, OPTIONS"
     EXPOSE = "Accept-Ranges, Content-Range, Content-Length, Content-Type, X-Request-ID"
+    _EXPOSE = (b"access-control-expose-headers", EXPOSE.encode())
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -130,9 +152,7 @@ class MediaCorsMiddleware:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["access-control-allow-origin"] = "*"
-                headers["access-control-expose-headers"] = self.EXPOSE
+                set_headers(message, ((b"access-control-allow-origin", b"*"), self._EXPOSE))
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

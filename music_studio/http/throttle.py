@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from music_studio.errors import RateLimited
+from music_studio.http.middleware import set_headers
 from music_studio.ratelimit import Decision, Limits, Rule
 
 CREATE_OPERATIONS = frozenset({"handlers.generations.create_generation"})
@@ -75,9 +75,11 @@ class RateLimitMiddleware:
                 headers={**headers, "Retry-After": str(decision.retry_after)},
             )
 
+        raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).update(headers)
+                set_headers(message, raw)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
