@@ -77,6 +77,9 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 CONNEXION_VERSION = "3.3.0"
+# Connexion's own versions of what is replaced below (tests compare against them).
+_EXTRACT_CONTENT_TYPE = connexion.utils.extract_content_type
+_SWAGGER_UI_CALL = SwaggerUIMiddleware.__call__
 _INSPECT_USERS = (connexion.utils, connexion.security, connexion.decorators.parameter, connexion.middleware.main)
 _applied = False
 _parameter_module = connexion.decorators.parameter
@@ -348,7 +351,7 @@ def _fixed_paths(routes: t.Sequence[BaseRoute], prefix: str = "") -> _FixedPaths
     exact: set[str] = set()
     prefixes: list[str] = []
     for route in routes:
-        if not isinstance(route, Mount | Route) or route.param_convertors:
+        if not isinstance(route, Mount | Route) or "{" in route.path:
             return None
         if isinstance(route, Route):
             exact.add(prefix + route.path)
@@ -363,7 +366,6 @@ def _fixed_paths(routes: t.Sequence[BaseRoute], prefix: str = "") -> _FixedPaths
     return _FixedPaths(frozenset(exact), tuple(prefixes))
 
 
-_SWAGGER_UI_CALL = SwaggerUIMiddleware.__call__
 
 
 async def _swagger_ui_call(self: SwaggerUIMiddleware, scope: Scope, receive: Receive, send: Send) -> None:

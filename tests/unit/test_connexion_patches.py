@@ -13,8 +13,12 @@ from connexion.apps.asynchronous import AsyncOperation
 from connexion.decorators.main import ASGIDecorator
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from starlette.testclient import TestClient
 
 from music_studio.http import connexion_patches
+from music_studio.services import Services
+from tests.conftest import client_with
 
 
 def test_connexion_is_the_pinned_version() -> None:
@@ -74,3 +78,80 @@ def test_operation_is_decorated_once() -> None:
         handler, jsonifier=connexion.jsonifier.Jsonifier(), operation_id="x", pythonic_params=False
     )
     assert operation.fn is operation.fn
+
+
+def test_later_patches_are_in_place_after_apply() -> None:
+    connexion_patches.apply()
+    assert AsyncOperation.__call__ is connexion_patches._operation_call
+    assert connexion.utils.extract_content_type is connexion_patches._extract_content_type
+    assert SwaggerUIMiddleware.__call__ is connexion_patches._swagger_ui_call
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-type", b"application/json; charset=utf-8")],
+        [(b"x-other", b"1"), (b"Content-Type", b"text/plain"), (b"content-type", b"application/json")],
+        [(b"x-other", b"1")],
+        [],
+        {"Content-Type": "application/problem+json"},
+        {"content-type": "application/json", "X": "y"},
+        {"X": "y"},
+    ],
+)
+def test_extract_content_type_answers_like_connexion(headers: object) -> None:
+    ours = connexion_patches._extract_content_type(headers)
+    assert ours == connexion_patches._EXTRACT_CONTENT_TYPE(headers)  # type: ignore[arg-type]
+
+
+def _swagger_middleware(client: TestClient) -> SwaggerUIMiddleware:
+    stack = client.app.middleware.middleware_stack  # type: ignore[attr-defined]  # built by the lifespan
+    (found,) = [app for app in stack if isinstance(app, SwaggerUIMiddleware)]
+    return found
+
+
+SWAGGER_PATHS = [
+    "/v1/openapi.json",
+    "/v1/openapi.json/",
+    "/v1/openapi.yaml",
+    "/v1/ui",
+    "/v1/ui/",
+    "/v1/ui/index.html",
+    "/v1/ui/swagger-ui.css",
+    "/v1/ui/nothing-here.js",
+    "/v1/uix",
+    "/healthz",
+    "/healthz/",
+    "/v1/music/org_a/engines",
+    "/nowhere",
+]
+
+
+def test_swagger_ui_skip_knows_its_routes(client: TestClient) -> None:
+    client.get("/healthz")
+    middleware = _swagger_middleware(client)
+    paths = middleware.__dict__["_music_studio_paths"]
+    assert paths is not None, "Swagger UI routes gained parameters: the skip is off"
+    assert {"/v1/openapi.json", "/v1/openapi.yaml", "/v1/ui", "/v1/ui/"} <= paths.exact
+    assert paths.prefixes == ("/v1/ui",)
+    assert not paths.may_match("/v1/music/org_a/generations/mgen_0123456789ab")
+
+
+def test_swagger_ui_answers_as_without_the_skip(services: Services) -> None:
+    answers = []
+    for skip in (True, False):
+        with client_with(services) as client:
+            client.get("/healthz")
+            if not skip:
+                _swagger_middleware(client).__dict__["_music_studio_paths"] = None  # Connexion's routing
+            answers.append(
+                [
+                    (path, r.status_code, r.headers.get("location"), r.headers.get("content-type"), len(r.content))
+                    for path in SWAGGER_PATHS
+                    for r in [client.get(path, follow_redirects=False)]
+                ]
+            )
+    assert answers[0] == answers[1]
+    statuses = {path: status for path, status, *_ in answers[0]}
+    assert statuses["/v1/ui/"] == 200 and statuses["/v1/ui/swagger-ui.css"] == 200
+    assert statuses["/v1/openapi.yaml"] == 200 and statuses["/v1/ui"] in (301, 302, 307, 308)
