@@ -366,8 +366,6 @@ def _fixed_paths(routes: t.Sequence[BaseRoute], prefix: str = "") -> _FixedPaths
     return _FixedPaths(frozenset(exact), tuple(prefixes))
 
 
-
-
 async def _swagger_ui_call(self: SwaggerUIMiddleware, scope: Scope, receive: Receive, send: Send) -> None:
     """SwaggerUIMiddleware.__call__ of 3.3.0, routing only requests its routes could match."""
     if scope["type"] == "http":

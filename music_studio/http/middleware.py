@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from music_studio.errors import PayloadTooLarge
@@ -36,8 +35,11 @@ def set_headers(message: Message, headers: Iterable[tuple[bytes, bytes]]) -> set
     message["headers"] = raw
     present = {name for name, _ in raw}
     for name, value in headers:
-        if name in present:
-            MutableHeaders(scope=message)[name.decode("latin-1")] = value.decode("latin-1")
+        if name in present:  # as MutableHeaders does: the first occurrence set, the others dropped
+            found = [index for index, (existing, _) in enumerate(raw) if existing == name]
+            raw[found[0]] = (name, value)
+            for index in reversed(found[1:]):
+                del raw[index]
         else:
             raw.append((name, value))
             present.add(name)

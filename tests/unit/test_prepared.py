@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from starlette.testclient import TestClient
 
 from music_studio import jobs
+from music_studio.db import prepared
 from music_studio.services import Services
 from tests.conftest import Caller, create_job
 
@@ -36,3 +39,28 @@ def test_job_view_is_scoped_to_the_owner(client: TestClient, services: Services,
     except jobs.NotFound:
         return
     raise AssertionError("another user's job was returned")
+
+
+def test_reads_on_an_event_loop_share_one_detached_sqlite_connection(
+    client: TestClient, services: Services, alice: Caller
+) -> None:
+    owner = jobs.Owner(organization_id=alice.org, user_id=alice.user)
+    job_id = create_job(client, alice)["id"]
+    engine = services.db
+    sqlite = engine.dialect.name == "sqlite"
+
+    async def two_reads_around_a_write() -> tuple[Any, Any, Any, Any]:
+        first = prepared._held_sqlite_connection(engine)
+        before = jobs.get(engine, owner, job_id)["status"]
+        jobs.cancel(engine, owner, job_id)  # a write through the pool, committed
+        after = jobs.get(engine, owner, job_id)["status"]
+        return first, prepared._held_sqlite_connection(engine), before, after
+
+    first, second, before, after = asyncio.run(two_reads_around_a_write())
+    assert (before, after) == ("queued", "cancelled")  # no stale snapshot on the long-lived connection
+    if sqlite:
+        assert first is not None and first is second
+    else:
+        assert first is None and second is None  # server databases always use the pool
+    assert prepared._held_sqlite_connection(engine) is None  # no loop in this thread: the pool
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # detached: nothing held against the pool
