@@ -44,12 +44,22 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    is none of them and lies under no mount is handed on directly, as the router's default would
    (a copy of the scope taken before routing). If a route with parameters ever appears, every
    request goes through the router again.
+9. `SecurityOperation.__call__` wraps the request in a `ConnexionRequest` and runs the generic
+   verification chain (a list of alternatives, each a dict of schemes, each wrapped twice, the
+   user function's signature inspected twice). For an operation whose security is exactly one
+   API key in a header, checked by Connexion's own `ApiKeySecurityHandler` with a function that
+   takes no `request`, a request that carries the header calls that function directly with what
+   the chain would pass (the key, and `required_scopes` if accepted) and stores the same context
+   (`user`, `token_info`). Its exceptions propagate as the chain would re-raise them; `None` is
+   the chain's 401 "Provided apikey is not valid". A request without the header, and every other
+   security set-up, runs Connexion's chain.
 
 All caches are keyed by objects that live as long as the app (handler functions, operations).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib.metadata
 import inspect
@@ -66,11 +76,13 @@ from connexion.datastructures import MediaTypeDict
 from connexion.decorators.main import ASGIDecorator, StarletteDecorator
 from connexion.decorators.parameter import CONTEXT_NAME, unwrap_decorators
 from connexion.decorators.response import AsyncResponseDecorator
-from connexion.exceptions import NonConformingResponseHeaders
+from connexion.exceptions import NonConformingResponseHeaders, OAuthProblem, OAuthResponseProblem
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
+from connexion.middleware.security import SecurityOperation
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.security import NO_VALUE, ApiKeySecurityHandler
 from starlette._utils import get_route_path
 from starlette.responses import Response as StarletteResponse
 from starlette.routing import BaseRoute, Mount, Route, Router
@@ -80,6 +92,7 @@ CONNEXION_VERSION = "3.3.0"
 # Connexion's own versions of what is replaced below (tests compare against them).
 _EXTRACT_CONTENT_TYPE = connexion.utils.extract_content_type
 _SWAGGER_UI_CALL = SwaggerUIMiddleware.__call__
+_SECURITY_CALL = SecurityOperation.__call__
 _INSPECT_USERS = (connexion.utils, connexion.security, connexion.decorators.parameter, connexion.middleware.main)
 _applied = False
 _parameter_module = connexion.decorators.parameter
@@ -114,6 +127,7 @@ def apply() -> None:
         raise RuntimeError("connexion.utils.extract_content_type changed its signature: cannot patch")
     connexion.utils.extract_content_type = _extract_content_type
     SwaggerUIMiddleware.__call__ = _swagger_ui_call
+    SecurityOperation.__call__ = _security_call
     ASGIDecorator.__call__ = _decorator_call
     RequestValidationOperation.__call__ = _request_validation_call
     ResponseValidationOperation.__call__ = _response_validation_call
@@ -378,3 +392,58 @@ async def _swagger_ui_call(self: SwaggerUIMiddleware, scope: Scope, receive: Rec
             await self.app(original, receive, send)
             return
     await _SWAGGER_UI_CALL(self, scope, receive, send)
+
+
+class _HeaderKeyCheck(t.NamedTuple):
+    header: bytes  # lower-case, as in the ASGI scope
+    function: t.Callable[..., t.Any]
+    scopes: dict[str, t.Any]  # {"required_scopes": [...]} when the function accepts it, else {}
+
+
+def _header_key_check(operation: SecurityOperation) -> _HeaderKeyCheck | None:
+    """The direct check for an operation secured by one header API key (module docstring, 9), else None."""
+    factory = operation.security_handler_factory
+    if len(operation.security) != 1 or len(operation.security[0]) != 1:
+        return None
+    ((name, required_scopes),) = operation.security[0].items()
+    scheme = operation.security_schemes.get(name) or {}
+    if scheme.get("type") != "apiKey" or scheme.get("in") != "header":
+        return None
+    if factory.security_handlers.get("apiKey") is not ApiKeySecurityHandler:
+        return None
+    handler = ApiKeySecurityHandler()
+    function = handler._resolve_func(scheme)
+    if function is None or handler._accepts_kwarg(function, handler.request_kw):
+        return None
+    scopes = (
+        {handler.required_scopes_kw: required_scopes}
+        if handler._accepts_kwarg(function, handler.required_scopes_kw)
+        else {}
+    )
+    return _HeaderKeyCheck(scheme["name"].lower().encode("latin-1"), function, scopes)
+
+
+async def _security_call(self: SecurityOperation, scope: Scope, receive: Receive, send: Send) -> None:
+    """SecurityOperation.__call__ of 3.3.0, checking a lone header API key directly (module docstring, 9)."""
+    if "_music_studio_check" not in self.__dict__:
+        self.__dict__["_music_studio_check"] = _header_key_check(self) if self.security else None
+    check: _HeaderKeyCheck | None = self.__dict__["_music_studio_check"]
+    key = None
+    if check is not None:
+        for name, value in scope["headers"]:
+            if name == check.header:
+                key = value.decode("latin-1")
+                break
+    if check is None or key is None:
+        await _SECURITY_CALL(self, scope, receive, send)
+        return
+    token_info = check.function(key, **check.scopes)
+    while asyncio.iscoroutine(token_info):
+        token_info = await token_info
+    if token_info is NO_VALUE:
+        raise OAuthProblem(detail="No authorization token provided")
+    if token_info is None:
+        raise OAuthResponseProblem(detail="Provided apikey is not valid")
+    context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+    context.update({"user": token_info.get("sub", token_info.get("uid")), "token_info": token_info})
+    await self.next_app(scope, receive, send)

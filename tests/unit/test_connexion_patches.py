@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from typing import Any
 
 import connexion.decorators.parameter
 import connexion.middleware.main
@@ -11,8 +12,9 @@ import connexion.utils
 import pytest
 from connexion.apps.asynchronous import AsyncOperation
 from connexion.decorators.main import ASGIDecorator
-from connexion.middleware.request_validation import RequestValidationOperation
+from connexion.middleware.request_validation import RequestValidationMiddleware, RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
+from connexion.middleware.security import SecurityMiddleware, SecurityOperation
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette.testclient import TestClient
 
@@ -85,6 +87,7 @@ def test_later_patches_are_in_place_after_apply() -> None:
     assert AsyncOperation.__call__ is connexion_patches._operation_call
     assert connexion.utils.extract_content_type is connexion_patches._extract_content_type
     assert SwaggerUIMiddleware.__call__ is connexion_patches._swagger_ui_call
+    assert SecurityOperation.__call__ is connexion_patches._security_call
 
 
 @pytest.mark.parametrize(
@@ -155,3 +158,24 @@ def test_swagger_ui_answers_as_without_the_skip(services: Services) -> None:
     statuses = {path: status for path, status, *_ in answers[0]}
     assert statuses["/v1/ui/"] == 200 and statuses["/v1/ui/swagger-ui.css"] == 200
     assert statuses["/v1/openapi.yaml"] == 200 and statuses["/v1/ui"] in (301, 302, 307, 308)
+
+
+def test_the_polling_route_takes_every_fast_path(client: TestClient, make_caller: Any) -> None:
+    # If a contract or Connexion change disqualifies GET job, the speed-ups go quietly: fail instead.
+    caller = make_caller("org_a", "usr_a1")
+    response = client.get(f"/v1/music/{caller.org}/generations/mgen_0123456789ab", headers=caller.headers)
+    assert response.status_code == 404
+    stack = client.app.middleware.middleware_stack  # type: ignore[attr-defined]
+    operation_id = "handlers.generations.get_generation"
+    (security,) = [m for m in stack if isinstance(m, SecurityMiddleware)]
+    (validation,) = [m for m in stack if isinstance(m, RequestValidationMiddleware)]
+    asgi_app = client.app._middleware_app  # type: ignore[attr-defined]
+
+    def operation(middleware: Any) -> Any:
+        (found,) = [api.operations[operation_id] for apis in middleware.apis.values() for api in apis]
+        return found
+
+    assert operation(security).__dict__["_music_studio_check"] is not None
+    assert operation(validation).__dict__["_music_studio_validators"][1]._path_only is not None
+    assert isinstance(operation(asgi_app).__dict__["_music_studio_direct"], connexion_patches._DirectCall)
+    assert _swagger_middleware(client).__dict__["_music_studio_paths"] is not None

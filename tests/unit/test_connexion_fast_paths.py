@@ -1,8 +1,9 @@
-"""The direct argument binding (connexion_patches, 7) passes what Connexion's decorators would.
+"""connexion_patches' fast paths answer exactly as Connexion's own code does.
 
-A small contract served twice in the same process, once with the direct call and once with it
-switched off (Connexion's parameter and response decorators): the handler must receive the same
-arguments and the client the same response, for operations that qualify and ones that do not.
+A small contract served twice in the same process, once with the fast paths and once with them
+switched off (Connexion's parameter and response decorators, its security chain): the handler
+must receive the same arguments and the client the same response, for operations and requests
+that qualify and ones that do not.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 import connexion
 import pytest
+from connexion.exceptions import OAuthScopeProblem
+from connexion.middleware.security import SecurityMiddleware, SecurityOperation
 from starlette.testclient import TestClient
 
 from music_studio.http import connexion_patches
@@ -26,7 +29,7 @@ SPEC: dict[str, Any] = {
                 "type": "apiKey",
                 "in": "header",
                 "name": "X-Key",
-                "x-apikeyInfoFunc": "tests.unit.test_direct_call.key_info",
+                "x-apikeyInfoFunc": "tests.unit.test_connexion_fast_paths.key_info",
             }
         },
         "schemas": {
@@ -37,7 +40,7 @@ SPEC: dict[str, Any] = {
         "/things/{thing_id}": {
             "parameters": [{"name": "thing_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "get": {
-                "operationId": "tests.unit.test_direct_call.get_thing",
+                "operationId": "tests.unit.test_connexion_fast_paths.get_thing",
                 "responses": {
                     "200": {
                         "description": "ok",
@@ -56,7 +59,7 @@ SPEC: dict[str, Any] = {
                 {"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}},
             ],
             "get": {
-                "operationId": "tests.unit.test_direct_call.get_numbered",
+                "operationId": "tests.unit.test_connexion_fast_paths.get_numbered",
                 "responses": {
                     "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}
                 },
@@ -69,6 +72,10 @@ CALLS: list[tuple[str, dict[str, Any]]] = []
 
 
 async def key_info(apikey: str, required_scopes: Any = None) -> dict[str, Any] | None:
+    if apikey == "forbidden":
+        raise OAuthScopeProblem(token_scopes=["a"], required_scopes=["b"])
+    if apikey == "uid":
+        return {"uid": "usr_2"}
     return {"sub": "usr_1", "scope": "x"} if apikey == "good" else None
 
 
@@ -95,12 +102,14 @@ def _app() -> connexion.AsyncApp:
 
 @pytest.fixture
 def both() -> Iterator[tuple[TestClient, TestClient]]:
-    with TestClient(_app()) as direct, TestClient(_app()) as stock:
+    with TestClient(_app()) as fast, TestClient(_app()) as stock:
         operations = _operations(stock.app)  # built by the lifespan start-up
         assert operations
         for operation in operations.values():  # decided before any request: Connexion's decorators
             operation.__dict__["_music_studio_direct"] = None
-        yield direct, stock
+        for operation in _security_operations(stock.app).values():  # and Connexion's security chain
+            operation.__dict__["_music_studio_check"] = None
+        yield fast, stock
 
 
 @pytest.mark.parametrize(
@@ -125,7 +134,7 @@ def test_direct_call_binds_and_answers_like_connexion(
     assert answers[0] == answers[1]
     assert answers[0][0] == status, answers[0]
     if answers[0][3] and answers[0][3][0][0] == "get_thing":  # the direct client really bound it directly
-        direct = _operations(both[0].app)["tests.unit.test_direct_call.get_thing"]
+        direct = _operations(both[0].app)["tests.unit.test_connexion_fast_paths.get_thing"]
         assert isinstance(direct.__dict__.get("_music_studio_direct"), connexion_patches._DirectCall)
 
 
@@ -145,8 +154,8 @@ def test_only_string_path_operations_are_bound_directly(both: tuple[TestClient, 
         for name, operation in _operations(direct.app).items()
     }
     assert bound == {
-        "tests.unit.test_direct_call.get_thing": True,
-        "tests.unit.test_direct_call.get_numbered": False,  # an integer path parameter is coerced
+        "tests.unit.test_connexion_fast_paths.get_thing": True,
+        "tests.unit.test_connexion_fast_paths.get_numbered": False,  # an integer path parameter is coerced
     }
 
 
@@ -158,3 +167,20 @@ def _operations(app: Any) -> dict[str, Any]:
     """The AsyncOperation objects of a Connexion AsyncApp, by operation id."""
     asgi_app = app._middleware_app
     return {name: op for apis in asgi_app.apis.values() for api in apis for name, op in api.operations.items()}
+
+
+def _security_operations(app: Any) -> dict[str, SecurityOperation]:
+    (middleware,) = [m for m in app.middleware.middleware_stack if isinstance(m, SecurityMiddleware)]
+    return {name: op for apis in middleware.apis.values() for api in apis for name, op in api.operations.items()}
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Key": "bad"}, {"X-Key": "forbidden"}, {"X-Key": "uid"}, {"x-key": "good"}])
+def test_security_answers_like_connexions_chain(both: tuple[TestClient, TestClient], headers: dict[str, str]) -> None:
+    answers = []
+    for client in both:
+        CALLS.clear()
+        response = client.get("/things/abc", headers=headers)
+        answers.append((response.status_code, response.content, _headers(response), list(CALLS)))
+    assert answers[0] == answers[1]
+    checked = _security_operations(both[0].app)["tests.unit.test_connexion_fast_paths.get_thing"]
+    assert checked.__dict__["_music_studio_check"] is not None  # the fast client checked the key directly
