@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,12 +36,13 @@ def create_generation(organization_id: str, body: dict[str, Any], token_info: di
     return _job_response(row, 202, extra)
 
 
-def list_generations(
+async def list_generations(
     organization_id: str, token_info: dict[str, Any], status: str | None = None, limit: int = 50, offset: int = 0
 ) -> Response:
     """List the caller's jobs, newest first; no URLs in list items."""
     caller = owner(organization_id, token_info)
-    rows = jobs.list_jobs(services().db, caller, status=status, limit=limit, offset=offset)
+    svc = services()
+    rows = await read(svc, functools.partial(jobs.list_jobs, status=status, limit=limit, offset=offset), svc.db, caller)
     items = [representations.job(row._mapping, None) for row in rows]
     return {"jobs": items, "limit": limit, "offset": offset}, 200, JSON
 

@@ -104,7 +104,7 @@ def test_later_patches_are_in_place_after_apply() -> None:
 )
 def test_extract_content_type_answers_like_connexion(headers: object) -> None:
     ours = connexion_patches._extract_content_type(headers)
-    assert ours == connexion_patches._EXTRACT_CONTENT_TYPE(headers)  # type: ignore[arg-type]
+    assert ours == connexion_patches._EXTRACT_CONTENT_TYPE(headers)
 
 
 def _swagger_middleware(client: TestClient) -> SwaggerUIMiddleware:
