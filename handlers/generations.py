@@ -43,7 +43,7 @@ async def list_generations(
     caller = owner(organization_id, token_info)
     svc = services()
     rows = await read(svc, functools.partial(jobs.list_jobs, status=status, limit=limit, offset=offset), svc.db, caller)
-    items = [representations.job(row._mapping, None) for row in rows]
+    items = [representations.job(row, None) for row in rows]
     return {"jobs": items, "limit": limit, "offset": offset}, 200, JSON
 
 

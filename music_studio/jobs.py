@@ -167,7 +167,7 @@ _TRACK_VIEW = (
     "id title engine mode instrumental measured_duration_seconds mime_type licence_class commercial_use "
     "requires_attribution size_bytes created_at plan segments"
 ).split()
-"""What representations.job reads: the polling read fetches and converts nothing else."""
+"""What representations.job reads: the polling and list reads fetch and convert nothing else."""
 
 _GET = (
     sa.select(*(jobs.c[name] for name in _JOB_VIEW), *(tracks.c[name].label(f"track_{name}") for name in _TRACK_VIEW))
@@ -194,14 +194,33 @@ def get(engine_db: sa.Engine, owner: Owner, job_id: str) -> dict[str, Any]:
     return found
 
 
-def list_jobs(engine_db: sa.Engine, owner: Owner, *, status: str | None, limit: int, offset: int) -> list[sa.Row[Any]]:
+def _page(with_status: bool) -> PreparedRead:
+    query = sa.select(*(jobs.c[name] for name in _JOB_VIEW)).where(
+        jobs.c.organization_id == sa.bindparam("organization_id"), jobs.c.user_id == sa.bindparam("user_id")
+    )
+    if with_status:
+        query = query.where(jobs.c.status == sa.bindparam("status"))
+    order = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+    return PreparedRead(order.limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
+
+
+_PAGES = {False: _page(False), True: _page(True)}
+"""A page of the caller's jobs, with and without a status filter: built once, like the job read."""
+
+
+def list_jobs(
+    engine_db: sa.Engine, owner: Owner, *, status: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
     """The caller's jobs, newest first (ties broken by id so pages are stable)."""
-    query = sa.select(jobs).where(_scoped(owner))
+    params: dict[str, Any] = {
+        "organization_id": owner.organization_id,
+        "user_id": owner.user_id,
+        "limit": limit,
+        "offset": offset,
+    }
     if status is not None:
-        query = query.where(jobs.c.status == status)
-    query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit).offset(offset)
-    with engine_db.connect() as conn:
-        return list(conn.execute(query).all())
+        params["status"] = status
+    return _PAGES[status is not None].all(engine_db, params)
 
 
 def cancel(engine_db: sa.Engine, owner: Owner, job_id: str) -> dict[str, Any]:

@@ -51,7 +51,7 @@ class _Plan:
 
 
 class PreparedRead:
-    """`first()` of a fixed SELECT as a dict keyed like `Row._mapping`, or None."""
+    """A fixed SELECT's rows as dicts keyed like `Row._mapping`: `first()` (or None) and `all()`."""
 
     def __init__(self, statement: sa.Select[Any]) -> None:
         self._statement = statement
@@ -65,6 +65,14 @@ class PreparedRead:
         return plan
 
     def first(self, engine: sa.Engine, params: dict[str, Any]) -> dict[str, Any] | None:
+        rows = self._run(engine, params, many=False)
+        return rows[0] if rows else None
+
+    def all(self, engine: sa.Engine, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row, as first() gives one."""
+        return self._run(engine, params, many=True)
+
+    def _run(self, engine: sa.Engine, params: dict[str, Any], *, many: bool) -> list[dict[str, Any]]:
         plan = self._plan(engine.dialect)
         args: Any = params if plan.positional is None else tuple(params[name] for name in plan.positional)
         held = _held_sqlite_connection(engine)
@@ -73,19 +81,25 @@ class PreparedRead:
             cursor = connection.cursor()
             try:
                 cursor.execute(plan.sql, args)
-                raw = cursor.fetchone()
+                if many:
+                    raw = cursor.fetchall()
+                else:
+                    one = cursor.fetchone()
+                    raw = [] if one is None else [one]
                 processors = plan.processors or plan.processors_for(cursor.description)
             finally:
                 cursor.close()
         finally:
             if held is None:
                 connection.close()  # back to the pool, which resets (rolls back) it
-        if raw is None:
-            return None
-        return {
-            key: value if process is None or value is None else process(value)
-            for key, process, value in zip(plan.keys, processors, raw, strict=True)
-        }
+        keys = plan.keys
+        return [
+            {
+                key: value if process is None or value is None else process(value)
+                for key, process, value in zip(keys, processors, row, strict=True)
+            }
+            for row in raw
+        ]
 
 
 _held: weakref.WeakKeyDictionary[sa.Engine, threading.local] = weakref.WeakKeyDictionary()

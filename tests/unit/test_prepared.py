@@ -64,3 +64,23 @@ def test_reads_on_an_event_loop_share_one_detached_sqlite_connection(
         assert first is None and second is None  # server databases always use the pool
     assert prepared._held_sqlite_connection(engine) is None  # no loop in this thread: the pool
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # detached: nothing held against the pool
+
+
+def test_a_page_equals_the_row_mappings(client: TestClient, services: Services, alice: Caller) -> None:
+    owner = jobs.Owner(organization_id=alice.org, user_id=alice.user)
+    for n in range(3):
+        create_job(client, alice, title=f"job {n}")
+    for status, limit, offset in ((None, 2, 0), (None, 50, 1), ("queued", 50, 0), ("succeeded", 10, 0)):
+        page = jobs.list_jobs(services.db, owner, status=status, limit=limit, offset=offset)
+        params = {"organization_id": owner.organization_id, "user_id": owner.user_id, "limit": limit, "offset": offset}
+        if status is not None:
+            params["status"] = status
+        with services.db.connect() as conn:
+            rows = [dict(row._mapping) for row in conn.execute(jobs._PAGES[status is not None]._statement, params)]
+        assert page == rows
+        assert (
+            len(page)
+            == {(None, 2, 0): 2, (None, 50, 1): 2, ("queued", 50, 0): 3, ("succeeded", 10, 0): 0}[
+                (status, limit, offset)
+            ]
+        )
