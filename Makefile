@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint fuzz bench bench-engine bench-http bench-jobs bench-scale clean
+.PHONY: install run test test-fast lint fuzz bench bench-engine bench-http bench-levers bench-jobs bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ clean:
 bench-http: $(STAMP)
 	@command -v wrk >/dev/null || { echo "bench-http needs wrk (apt-get install wrk)"; exit 2; }
 	$(BIN)/python bench/http.py
+
+bench-levers: $(STAMP)
+	$(BIN)/python bench/levers.py
 
 bench-jobs: $(STAMP)
 	$(BIN)/python -m bench.job_latency

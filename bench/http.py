@@ -297,7 +297,7 @@ def row(route: str, server: str, conns: int, load: Load, ref: Load | None) -> st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=5.0, help="length of each wrk run (default 5)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per server and figure; medians (default 3)")
     parser.add_argument("--routes", default="get,list,create", help="comma-separated subset of get,list,create")
     parser.add_argument(
