@@ -53,6 +53,11 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    (`user`, `token_info`). Its exceptions propagate as the chain would re-raise them; `None` is
    the chain's 401 "Provided apikey is not valid". A request without the header, and every other
    security set-up, runs Connexion's chain.
+10. `RoutedMiddleware.__call__` (security, both validations, context, the app: five per
+   request) finds its operation by walking the APIs registered under the routed base path and
+   trying each one's operations. The APIs are all registered before the first request, so the
+   operation found for a (base path, operation id) is memoised; a pair with none found takes
+   Connexion's walk every time (it skips or raises as it always did).
 
 All caches are keyed by objects that live as long as the app (handler functions, operations).
 """
@@ -78,6 +83,7 @@ from connexion.decorators.parameter import CONTEXT_NAME, unwrap_decorators
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.exceptions import NonConformingResponseHeaders, OAuthProblem, OAuthResponseProblem
 from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.middleware.abstract import ROUTING_CONTEXT, RoutedMiddleware
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.middleware.security import SecurityOperation
@@ -93,6 +99,7 @@ CONNEXION_VERSION = "3.3.0"
 _EXTRACT_CONTENT_TYPE = connexion.utils.extract_content_type
 _SWAGGER_UI_CALL = SwaggerUIMiddleware.__call__
 _SECURITY_CALL = SecurityOperation.__call__
+_ROUTED_CALL = RoutedMiddleware.__call__
 _INSPECT_USERS = (connexion.utils, connexion.security, connexion.decorators.parameter, connexion.middleware.main)
 _applied = False
 _parameter_module = connexion.decorators.parameter
@@ -128,6 +135,7 @@ def apply() -> None:
     connexion.utils.extract_content_type = _extract_content_type
     SwaggerUIMiddleware.__call__ = _swagger_ui_call
     SecurityOperation.__call__ = _security_call
+    RoutedMiddleware.__call__ = _routed_call
     ASGIDecorator.__call__ = _decorator_call
     RequestValidationOperation.__call__ = _request_validation_call
     ResponseValidationOperation.__call__ = _response_validation_call
@@ -447,3 +455,24 @@ async def _security_call(self: SecurityOperation, scope: Scope, receive: Receive
     context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
     context.update({"user": token_info.get("sub", token_info.get("uid")), "token_info": token_info})
     await self.next_app(scope, receive, send)
+
+
+async def _routed_call(self: RoutedMiddleware[t.Any], scope: Scope, receive: Receive, send: Send) -> None:
+    """RoutedMiddleware.__call__ of 3.3.0 with the operation found per (base path, operation id) memoised."""
+    routing = scope.get("extensions", {}).get(ROUTING_CONTEXT) if scope["type"] == "http" else None
+    if routing is not None:
+        key = (routing.get("api_base_path"), routing.get("operation_id"))
+        found: dict[tuple[t.Any, t.Any], t.Any] = self.__dict__.setdefault("_music_studio_operations", {})
+        operation = found.get(key)
+        if operation is None and key[0] is not None and key[0] in self.apis:
+            for api in self.apis[key[0]]:
+                try:
+                    operation = found[key] = api.operations[key[1]]
+                    break
+                except KeyError:
+                    if key[1] is None:  # where Connexion hands an unrouted request on
+                        break
+        if operation is not None:
+            await operation(scope, receive, send)
+            return
+    await _ROUTED_CALL(self, scope, receive, send)

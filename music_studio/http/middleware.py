@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
@@ -23,6 +23,15 @@ than `connexion.request.state` (a werkzeug LocalProxy, a ConnexionRequest and a 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _NO_STORE = (b"cache-control", b"no-store")
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID in its usual form: what str(uuid.uuid4()) gives, in half the time."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def set_headers(message: Message, headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
@@ -64,7 +73,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        trace_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        trace_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
         trace_id_var.set(trace_id)
         state = scope.get("state")
         services_var.set(state.get("services") if state else None)

@@ -67,15 +67,18 @@ class RateLimitMiddleware:
         if decision is None:
             await self.app(scope, receive, send)
             return
-        headers = rate_limit_headers(decision)
         if not decision.allowed:
             raise RateLimited(
                 f"rate limit of {bucket[2].per_minute} requests per minute (burst {bucket[2].burst}) exceeded",
                 details={"limit": decision.limit, "retry_after_seconds": decision.retry_after},
-                headers={**headers, "Retry-After": str(decision.retry_after)},
+                headers={**rate_limit_headers(decision), "Retry-After": str(decision.retry_after)},
             )
 
-        raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        raw = [  # rate_limit_headers(decision), as the raw pairs a response start carries
+            (b"x-ratelimit-limit", b"%d" % decision.limit),
+            (b"x-ratelimit-remaining", b"%d" % decision.remaining),
+            (b"x-ratelimit-reset", b"%d" % decision.reset),
+        ]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
