@@ -4,7 +4,11 @@ Pinned to Connexion 3.3.0: `apply()` refuses (raises `RuntimeError`) on any othe
 tests/unit/test_connexion_patches.py fails if an upgrade moves what is patched. On an upgrade,
 re-read the patched methods (listed below) in the new version; drop a patch if the version fixed it.
 
-What Connexion 3.3.0 does on every request, and what is patched (measured in bench/http.py):
+What Connexion 3.3.0 does on every request, and what is patched (figures: docs/performance.md,
+from bench/http.py and bench/levers.py). The fast paths (7-9) are decided per operation on its
+first request and answer as Connexion's own code would: tests/unit/test_connexion_fast_paths.py
+serves a contract both ways and compares, and tests/unit/test_connexion_patches.py fails if GET
+job stops taking one.
 
 1. `connexion.utils.inspect_function_arguments(fn)` runs `inspect.signature()`: three times per
    request (twice from the security handler's `_accepts_kwarg`, once from the parameter
@@ -59,7 +63,8 @@ What Connexion 3.3.0 does on every request, and what is patched (measured in ben
    operation found for a (base path, operation id) is memoised; a pair with none found takes
    Connexion's walk every time (it skips or raises as it always did).
 
-All caches are keyed by objects that live as long as the app (handler functions, operations).
+All caches are keyed by objects that live as long as the app (handler functions, operations) or
+by names from the contract; the one keyed by a response's mime type keeps at most 64 entries.
 """
 
 from __future__ import annotations
