@@ -89,7 +89,8 @@ class Harness:
         return (time.process_time() - start) / requests * 1e6
 
 
-async def measure(args: argparse.Namespace) -> None:
+def seeded_environment() -> Any:
+    """Seed a data directory as bench/http.py does and point both apps' settings at it; the first seed."""
     bench = load_bench_http()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-inprocess-")) / "var"
     seed = bench.seed(data_dir)[0]
@@ -108,6 +109,11 @@ async def measure(args: argparse.Namespace) -> None:
             "BENCH_BASE_URL": bench.PUBLIC_URL,
         }
     )
+    return seed
+
+
+async def measure(args: argparse.Namespace) -> None:
+    seed = seeded_environment()
     from bench.reference_app import app as reference_app
     from music_studio.app import create_app
     from music_studio.settings import Settings

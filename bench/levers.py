@@ -27,13 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import os  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench.get_job_inprocess import Harness, load_bench_http  # noqa: E402
+from bench.get_job_inprocess import Harness, seeded_environment  # noqa: E402
 
 OPERATION = "handlers.generations.get_generation"
 
@@ -72,21 +70,7 @@ def switch_off(app: Any, lever: str) -> None:
 
 
 async def measure(args: argparse.Namespace) -> None:
-    bench = load_bench_http()
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-levers-")) / "var"
-    seed = bench.seed(data_dir)[0]
-    os.environ.update(
-        {
-            "MUSIC_STUDIO_DATA_DIR": str(data_dir),
-            "MUSIC_STUDIO_SIGNING_KEYS": bench.SIGNING_KEY,
-            "MUSIC_STUDIO_PUBLIC_URL": bench.PUBLIC_URL,
-            **{
-                f"MUSIC_STUDIO_RATE_LIMIT_{kind}_{unit}": "100000000"
-                for kind in ("READS", "CREATES", "MEDIA")
-                for unit in ("PER_MINUTE", "BURST")
-            },
-        }
-    )
+    seed = seeded_environment()
     from music_studio.app import create_app
     from music_studio.services import Services
     from music_studio.settings import Settings
