@@ -125,7 +125,9 @@ def _held_sqlite_connection(engine: sa.Engine) -> Any:
         local = _held.setdefault(engine, threading.local())
     connection = getattr(local, "connection", None)
     if connection is None:
-        connection = engine.raw_connection()
-        connection.detach()
-        local.connection = connection
+        pooled = engine.raw_connection()  # made by the pool: the engine's connect-time pragmas ran
+        pooled.detach()
+        # Only the driver's connection is kept: nothing of SQLAlchemy's, so the engine can be
+        # collected (and this entry with it), and closing it is the driver's own on collection.
+        connection = local.connection = pooled.dbapi_connection
     return connection

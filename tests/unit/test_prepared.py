@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sqlite3
+import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from music_studio import jobs
 from music_studio.db import prepared
+from music_studio.db.connection import create_engine
 from music_studio.services import Services
 from tests.conftest import Caller, create_job
 
@@ -84,3 +90,18 @@ def test_a_page_equals_the_row_mappings(client: TestClient, services: Services, 
                 (status, limit, offset)
             ]
         )
+
+
+def test_a_held_connection_does_not_keep_its_engine_alive(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'held.db'}")
+
+    async def hold(held_by: sa.Engine) -> Any:
+        return prepared._held_sqlite_connection(held_by)
+
+    connection = asyncio.run(hold(engine))
+    assert isinstance(connection, sqlite3.Connection)  # the driver's, nothing of SQLAlchemy's
+    alive = weakref.ref(engine)
+    engine.dispose()
+    del engine, connection
+    gc.collect()
+    assert alive() is None
