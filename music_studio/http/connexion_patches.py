@@ -345,11 +345,8 @@ def _direct_call_for(operation: AsyncOperation) -> _DirectCall | None:
         schema = parameter.get("schema", parameter)
         if parameter.get("in") != "path" or schema.get("type") != "string" or "-" in parameter["name"]:
             return None
-        names[parameter["name"]] = (
-            _parameter_module.pythonic(parameter["name"])
-            if operation.pythonic_params
-            else (_parameter_module.sanitized(parameter["name"]))
-        )
+        to_argument = _parameter_module.pythonic if operation.pythonic_params else _parameter_module.sanitized
+        names[parameter["name"]] = to_argument(parameter["name"])
     return _DirectCall(operation, names, spec.produces)
 
 
