@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from music_studio.settings import Settings
 
@@ -38,9 +38,8 @@ class Rule:
         return self.per_minute / 60.0
 
 
-class Decision(NamedTuple):
-    """Made on every limited request: a NamedTuple is about twice as quick to build as a frozen dataclass."""
-
+@dataclass(frozen=True)
+class Decision:
     allowed: bool
     limit: int
     remaining: int

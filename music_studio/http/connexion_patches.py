@@ -25,8 +25,8 @@ job stops taking one.
    only the operation's definitions (no per-request state), so they are built once per operation.
 4. The response-validation middleware rebuilds, per response, a `MediaTypeDict` of the
    operation's `produces`, looks the response definition up twice and computes the required
-   headers. Those depend only on (operation, status, mime type) and are memoised per operation (the
-   `produces` verdict per mime type); the body validator itself still runs on every response, unchanged.
+   headers. Those depend only on (operation, status, mime type) and are memoised per operation;
+   the body validator itself still runs on every response, unchanged.
 5. The parameter decorator maps every parameter name to a Python name with `sanitized` (three
    `re.sub` per name, about 15 calls per request); the mapping is a pure function of the name, so
    it is memoised (bounded: with strict validation only names from the contract get this far).
@@ -57,14 +57,9 @@ job stops taking one.
    (`user`, `token_info`). Its exceptions propagate as the chain would re-raise them; `None` is
    the chain's 401 "Provided apikey is not valid". A request without the header, and every other
    security set-up, runs Connexion's chain.
-10. `RoutedMiddleware.__call__` (security, both validations, context, the app: five per
-   request) finds its operation by walking the APIs registered under the routed base path and
-   trying each one's operations. The APIs are all registered before the first request, so the
-   operation found for a (base path, operation id) is memoised; a pair with none found takes
-   Connexion's walk every time (it skips or raises as it always did).
 
 All caches are keyed by objects that live as long as the app (handler functions, operations) or
-by names from the contract; the one keyed by a response's mime type keeps at most 64 entries.
+by names from the contract.
 """
 
 from __future__ import annotations
@@ -88,7 +83,6 @@ from connexion.decorators.parameter import CONTEXT_NAME, unwrap_decorators
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.exceptions import NonConformingResponseHeaders, OAuthProblem, OAuthResponseProblem
 from connexion.frameworks.starlette import Starlette as StarletteFramework
-from connexion.middleware.abstract import ROUTING_CONTEXT, RoutedMiddleware
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.middleware.security import SecurityOperation
@@ -104,7 +98,6 @@ CONNEXION_VERSION = "3.3.0"
 _EXTRACT_CONTENT_TYPE = connexion.utils.extract_content_type
 _SWAGGER_UI_CALL = SwaggerUIMiddleware.__call__
 _SECURITY_CALL = SecurityOperation.__call__
-_ROUTED_CALL = RoutedMiddleware.__call__
 _INSPECT_USERS = (connexion.utils, connexion.security, connexion.decorators.parameter, connexion.middleware.main)
 _applied = False
 _parameter_module = connexion.decorators.parameter
@@ -140,7 +133,6 @@ def apply() -> None:
     connexion.utils.extract_content_type = _extract_content_type
     SwaggerUIMiddleware.__call__ = _swagger_ui_call
     SecurityOperation.__call__ = _security_call
-    RoutedMiddleware.__call__ = _routed_call
     ASGIDecorator.__call__ = _decorator_call
     RequestValidationOperation.__call__ = _request_validation_call
     ResponseValidationOperation.__call__ = _response_validation_call
@@ -240,18 +232,14 @@ def _response_plan(self: ResponseValidationOperation, status: str, mime_type: st
 
 
 def _validate_produced(self: ResponseValidationOperation, mime_type: str) -> None:
-    """validate_mime_type of 3.3.0 with its verdict memoised per mime type (the wildcard match walks `produces`)."""
+    """validate_mime_type of 3.3.0 with the MediaTypeDict of `produces` built once."""
     produces = self._operation.produces
     if not produces:
         return
-    verdicts: dict[str, bool] = self.__dict__.setdefault("_music_studio_produced", {})
-    allowed = verdicts.get(mime_type)
+    allowed = self.__dict__.get("_music_studio_produces")
     if allowed is None:
-        if len(verdicts) >= 64:  # the handlers' content types: a handful; never grow without bound
-            verdicts.clear()
-        produced = MediaTypeDict([(p.lower(), None) for p in produces])
-        allowed = verdicts[mime_type] = mime_type.lower() in produced
-    if not allowed:
+        allowed = self.__dict__["_music_studio_produces"] = MediaTypeDict([(p.lower(), None) for p in produces])
+    if mime_type.lower() not in allowed:
         raise NonConformingResponseHeaders(detail=f"Invalid Response Content-type ({mime_type}), expected {produces}")
 
 
@@ -457,24 +445,3 @@ async def _security_call(self: SecurityOperation, scope: Scope, receive: Receive
     context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
     context.update({"user": token_info.get("sub", token_info.get("uid")), "token_info": token_info})
     await self.next_app(scope, receive, send)
-
-
-async def _routed_call(self: RoutedMiddleware[t.Any], scope: Scope, receive: Receive, send: Send) -> None:
-    """RoutedMiddleware.__call__ of 3.3.0 with the operation found per (base path, operation id) memoised."""
-    routing = scope.get("extensions", {}).get(ROUTING_CONTEXT) if scope["type"] == "http" else None
-    if routing is not None:
-        key = (routing.get("api_base_path"), routing.get("operation_id"))
-        found: dict[tuple[t.Any, t.Any], t.Any] = self.__dict__.setdefault("_music_studio_operations", {})
-        operation = found.get(key)
-        if operation is None and key[0] is not None and key[0] in self.apis:
-            for api in self.apis[key[0]]:
-                try:
-                    operation = found[key] = api.operations[key[1]]
-                    break
-                except KeyError:
-                    if key[1] is None:  # where Connexion hands an unrouted request on
-                        break
-        if operation is not None:
-            await operation(scope, receive, send)
-            return
-    await _ROUTED_CALL(self, scope, receive, send)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable
+import uuid
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from music_studio.errors import PayloadTooLarge
@@ -21,40 +21,6 @@ services_var: ContextVar[Services | None] = ContextVar("services", default=None)
 than `connexion.request.state` (a werkzeug LocalProxy, a ConnexionRequest and a Starlette State)."""
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_NOSNIFF = (b"x-content-type-options", b"nosniff")
-_NO_STORE = (b"cache-control", b"no-store")
-
-
-def new_request_id() -> str:
-    """A random (version 4) UUID in its usual form: what str(uuid.uuid4()) gives, in half the time."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def set_headers(message: Message, headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
-    """Set headers (lower-case names) on an http.response.start message as MutableHeaders would.
-
-    One pass over the message's headers instead of one per header set: a name not yet present
-    (the usual case) is appended, one already there is replaced. Returns the names now present.
-    """
-    raw = message["headers"] if isinstance(message["headers"], list) else list(message["headers"])
-    message["headers"] = raw
-    present = {name for name, _ in raw}
-    for name, value in headers:
-        if name in present:  # as MutableHeaders does: the first occurrence set, the others dropped
-            found = [index for index, (existing, _) in enumerate(raw) if existing == name]
-            raw[found[0]] = (name, value)
-            for index in reversed(found[1:]):
-                del raw[index]
-        else:
-            raw.append((name, value))
-            present.add(name)
-    return present
-
-
 MEDIA_PREFIX = "/v1/music/media/"
 
 
@@ -73,7 +39,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        trace_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
+        trace_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
         trace_id_var.set(trace_id)
         state = scope.get("state")
         services_var.set(state.get("services") if state else None)
@@ -81,11 +47,13 @@ class RequestIdMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = set_headers(message, ((b"x-request-id", trace_id.encode()), _NOSNIFF))
-                if (not is_media or message["status"] >= 400) and b"cache-control" not in present:
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = trace_id
+                headers["x-content-type-options"] = "nosniff"
+                if (not is_media or message["status"] >= 400) and "cache-control" not in headers:
                     # API responses are per-caller and may carry signed URLs; media errors
                     # (expired, rate limited) must not be cached either.
-                    message["headers"].append(_NO_STORE)
+                    headers["cache-control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -135,7 +103,6 @@ class MediaCorsMiddleware:
 
     ALLOW_METHODS = "GET, HEAD, OPTIONS"
     EXPOSE = "Accept-Ranges, Content-Range, Content-Length, Content-Type, X-Request-ID"
-    _EXPOSE = (b"access-control-expose-headers", EXPOSE.encode())
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -163,7 +130,9 @@ class MediaCorsMiddleware:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                set_headers(message, ((b"access-control-allow-origin", b"*"), self._EXPOSE))
+                headers = MutableHeaders(scope=message)
+                headers["access-control-allow-origin"] = "*"
+                headers["access-control-expose-headers"] = self.EXPOSE
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from music_studio.errors import RateLimited
-from music_studio.http.middleware import set_headers
 from music_studio.ratelimit import Decision, Limits, Rule
 
 CREATE_OPERATIONS = frozenset({"handlers.generations.create_generation"})
@@ -67,22 +67,17 @@ class RateLimitMiddleware:
         if decision is None:
             await self.app(scope, receive, send)
             return
+        headers = rate_limit_headers(decision)
         if not decision.allowed:
             raise RateLimited(
                 f"rate limit of {bucket[2].per_minute} requests per minute (burst {bucket[2].burst}) exceeded",
                 details={"limit": decision.limit, "retry_after_seconds": decision.retry_after},
-                headers={**rate_limit_headers(decision), "Retry-After": str(decision.retry_after)},
+                headers={**headers, "Retry-After": str(decision.retry_after)},
             )
-
-        raw = [  # rate_limit_headers(decision), as the raw pairs a response start carries
-            (b"x-ratelimit-limit", b"%d" % decision.limit),
-            (b"x-ratelimit-remaining", b"%d" % decision.remaining),
-            (b"x-ratelimit-reset", b"%d" % decision.reset),
-        ]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                set_headers(message, raw)
+                MutableHeaders(scope=message).update(headers)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

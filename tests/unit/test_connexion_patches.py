@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.metadata
 from typing import Any
 
@@ -13,7 +12,6 @@ import connexion.utils
 import pytest
 from connexion.apps.asynchronous import AsyncOperation
 from connexion.decorators.main import ASGIDecorator
-from connexion.middleware.abstract import RoutedMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware, RequestValidationOperation
 from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.middleware.security import SecurityMiddleware, SecurityOperation
@@ -181,62 +179,3 @@ def test_the_polling_route_takes_every_fast_path(client: TestClient, make_caller
     assert operation(validation).__dict__["_music_studio_validators"][1]._path_only is not None
     assert isinstance(operation(asgi_app).__dict__["_music_studio_direct"], connexion_patches._DirectCall)
     assert _swagger_middleware(client).__dict__["_music_studio_paths"] is not None
-
-
-class _Api:
-    def __init__(self, operations: dict[Any, Any]) -> None:
-        self.operations = operations
-
-
-class _Routed(RoutedMiddleware):  # type: ignore[type-arg]
-    """A RoutedMiddleware whose operations and next app record who was called."""
-
-    def __init__(self, apis: dict[str, list[_Api]], calls: list[str]) -> None:
-        async def next_app(*_args: Any) -> None:
-            calls.append("next app")
-
-        super().__init__(next_app)
-        self.apis.update(apis)
-
-
-def _operation(name: str, calls: list[str]) -> Any:
-    async def call(*_args: Any) -> None:
-        calls.append(name)
-
-    return call
-
-
-@pytest.mark.parametrize(
-    "scope",
-    [
-        {"type": "http", "extensions": {"connexion_routing": {"api_base_path": "", "operation_id": "first"}}},
-        {"type": "http", "extensions": {"connexion_routing": {"api_base_path": "", "operation_id": "second"}}},
-        {"type": "http", "extensions": {"connexion_routing": {"api_base_path": "", "operation_id": None}}},
-        {"type": "http", "extensions": {"connexion_routing": {"api_base_path": "", "operation_id": "unknown"}}},
-        {"type": "http", "extensions": {"connexion_routing": {"api_base_path": "/other", "operation_id": "first"}}},
-        {"type": "http", "extensions": {"connexion_routing": {"operation_id": "first"}}},
-        {"type": "http", "extensions": {}},
-        {"type": "lifespan"},
-    ],
-)
-def test_routed_lookup_answers_like_connexion(scope: dict[str, Any]) -> None:
-    connexion_patches.apply()
-    assert RoutedMiddleware.__call__ is connexion_patches._routed_call
-    outcomes = []
-    for call in (connexion_patches._routed_call, connexion_patches._ROUTED_CALL):
-        calls: list[str] = []
-        apis = {
-            "": [
-                _Api({"first": _operation("first in api 1", calls)}),
-                _Api({"first": _operation("first in api 2", calls), None: _operation("none", calls)}),
-                _Api({"second": _operation("second in api 3", calls)}),
-            ]
-        }
-        middleware = _Routed(apis, calls)
-        for _ in range(2):  # the second time from the memo
-            try:
-                asyncio.run(call(middleware, dict(scope), None, None))
-            except Exception as error:  # Connexion's own errors, compared by type
-                calls.append(type(error).__name__)
-        outcomes.append(calls)
-    assert outcomes[0] == outcomes[1]

@@ -7,23 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 from connexion.exceptions import BadRequestProblem, ExtraParameterProblem
-from starlette.datastructures import MutableHeaders
 from starlette.testclient import TestClient
 
 from music_studio.db.connection import load_json
 from music_studio.http.compiled_validation import CompiledParameterValidator
-from music_studio.http.middleware import set_headers
 from music_studio.representations import timestamp
-
-
-def test_set_headers_appends_new_names_and_replaces_present_ones() -> None:
-    headers = [(b"content-type", b"a/b"), (b"x-a", b"old"), (b"x-c", b"2"), (b"x-a", b"older")]
-    message = {"type": "http.response.start", "headers": list(headers)}
-    present = set_headers(message, [(b"x-a", b"new"), (b"x-b", b"1")])
-    expected = {"type": "http.response.start", "headers": list(headers)}
-    MutableHeaders(scope=expected).update({"x-a": "new", "x-b": "1"})
-    assert message["headers"] == expected["headers"]
-    assert present == {b"content-type", b"x-a", b"x-b", b"x-c"}
 
 
 def test_json_columns_read_like_json_loads() -> None:
