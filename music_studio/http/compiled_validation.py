@@ -108,6 +108,19 @@ class CompiledJSONResponseBodyValidator(JSONResponseBodyValidator):  # type: ign
             raise NonConformingResponseBody(detail="Response body does not conform to specification.")
 
 
+def only_string_path_parameters(parameters: t.Iterable[dict[str, t.Any]]) -> bool:
+    """Whether every parameter is a string in the path whose routed value is its value as given.
+
+    Connexion coerces non-string types, splits arrays and renames `-` to `_` when routing; a
+    string path parameter goes from the route to validation and to the handler untouched.
+    """
+    for param in parameters:
+        schema = param.get("schema", param)
+        if param.get("in") != "path" or schema.get("type") != "string" or "-" in param["name"]:
+            return False
+    return True
+
+
 class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's ParameterValidator with compiled schemas, and a direct path for path-only operations.
 
@@ -121,12 +134,7 @@ class CompiledParameterValidator(ParameterValidator):  # type: ignore[misc]
 
     def __init__(self, parameters: t.Any, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(parameters, *args, **kwargs)
-        self._path_only: list[dict[str, t.Any]] | None = list(parameters)
-        for param in parameters:
-            schema = param.get("schema", param)
-            if param.get("in") != "path" or schema.get("type") != "string" or "-" in param["name"]:
-                self._path_only = None
-                break
+        self._path_only = list(parameters) if only_string_path_parameters(parameters) else None
 
     def validate(self, scope: t.MutableMapping[str, t.Any]) -> None:
         if self._path_only is None or scope.get("query_string"):

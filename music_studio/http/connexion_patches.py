@@ -93,6 +93,8 @@ from starlette.responses import Response as StarletteResponse
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from music_studio.http.compiled_validation import only_string_path_parameters
+
 CONNEXION_VERSION = "3.3.0"
 # Connexion's own versions of what is replaced below (tests compare against them).
 _EXTRACT_CONTENT_TYPE = connexion.utils.extract_content_type
@@ -328,13 +330,10 @@ def _direct_call_for(operation: AsyncOperation) -> _DirectCall | None:
     spec = _operation.get()
     if not inspect.iscoroutinefunction(unwrap_decorators(operation._fn)) or spec.request_body:
         return None
-    names: dict[str, str] = {}
-    for parameter in spec.parameters:
-        schema = parameter.get("schema", parameter)
-        if parameter.get("in") != "path" or schema.get("type") != "string" or "-" in parameter["name"]:
-            return None
-        to_argument = _parameter_module.pythonic if operation.pythonic_params else _parameter_module.sanitized
-        names[parameter["name"]] = to_argument(parameter["name"])
+    if not only_string_path_parameters(spec.parameters):
+        return None
+    to_argument = _parameter_module.pythonic if operation.pythonic_params else _parameter_module.sanitized
+    names = {parameter["name"]: to_argument(parameter["name"]) for parameter in spec.parameters}
     return _DirectCall(operation, names, spec.produces)
 
 
