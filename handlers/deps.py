@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ from music_studio.services import Services
 T = TypeVar("T")
 
 
-async def read(svc: Services, fn: Callable[..., T], *args: Any) -> T:
+async def read(svc: Services, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a short database read: inline on SQLite, in the thread pool on other databases.
 
     A SQLite read here is a local call of tens of microseconds that never waits for writers
@@ -24,8 +25,8 @@ async def read(svc: Services, fn: Callable[..., T], *args: Any) -> T:
     that must not hold up the event loop.
     """
     if svc.settings.is_sqlite:
-        return fn(*args)
-    return await anyio.to_thread.run_sync(fn, *args)
+        return fn(*args, **kwargs)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
 def services() -> Services:

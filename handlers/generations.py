@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +41,7 @@ async def list_generations(
     """List the caller's jobs, newest first; no URLs in list items."""
     caller = owner(organization_id, token_info)
     svc = services()
-    rows = await read(svc, functools.partial(jobs.list_jobs, status=status, limit=limit, offset=offset), svc.db, caller)
+    rows = await read(svc, jobs.list_jobs, svc.db, caller, status=status, limit=limit, offset=offset)
     items = [representations.job(row, None) for row in rows]
     return {"jobs": items, "limit": limit, "offset": offset}, 200, JSON
 
