@@ -143,13 +143,26 @@ def apply() -> None:
     _applied = True
 
 
+T = t.TypeVar("T")
+
+
+def _kept(owner: t.Any, name: str, make: t.Callable[[t.Any], T]) -> T:
+    """make(owner), worked out on first use and kept on the object (None included): a per-operation plan."""
+    plans = owner.__dict__
+    if name not in plans:
+        plans[name] = make(owner)
+    kept: T = plans[name]
+    return kept
+
+
+def _decorated(self: AsyncOperation) -> t.Callable[..., t.Any]:
+    decorator = StarletteDecorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
+    return decorator(self._fn)  # type: ignore[no-any-return]
+
+
 def _operation_fn(self: AsyncOperation) -> t.Callable[..., t.Any]:
     """AsyncOperation.fn, built once per operation instead of once per request."""
-    fn: t.Callable[..., t.Any] | None = self.__dict__.get("_music_studio_fn")
-    if fn is None:
-        decorator = StarletteDecorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
-        fn = self.__dict__["_music_studio_fn"] = decorator(self._fn)
-    return fn
+    return _kept(self, "_music_studio_fn", _decorated)
 
 
 def _decorator_call(self: ASGIDecorator, function: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -170,21 +183,23 @@ def _decorator_call(self: ASGIDecorator, function: t.Callable[..., t.Any]) -> t.
     return wrapper
 
 
+def _request_validators(self: RequestValidationOperation) -> tuple[t.Any, t.Any]:
+    """The operation's URI parser and parameter validator (they hold no per-request state)."""
+    uri_parser = self._operation._uri_parser_class(self._operation.parameters, self._operation.body_definition())
+    parameter_validator = self._validator_map["parameter"](
+        self._operation.parameters,
+        uri_parser=uri_parser,
+        strict_validation=self.strict_validation,
+        security_query_params=self.security_query_params,
+    )
+    return uri_parser, parameter_validator
+
+
 async def _request_validation_call(
     self: RequestValidationOperation, scope: Scope, receive: Receive, send: Send
 ) -> None:
     """RequestValidationOperation.__call__ of 3.3.0 with the URI parser and parameter validator built once."""
-    cached: tuple[t.Any, t.Any] | None = self.__dict__.get("_music_studio_validators")
-    if cached is None:
-        uri_parser = self._operation._uri_parser_class(self._operation.parameters, self._operation.body_definition())
-        parameter_validator = self._validator_map["parameter"](
-            self._operation.parameters,
-            uri_parser=uri_parser,
-            strict_validation=self.strict_validation,
-            security_query_params=self.security_query_params,
-        )
-        cached = self.__dict__["_music_studio_validators"] = (uri_parser, parameter_validator)
-    cached[1].validate(scope)
+    _kept(self, "_music_studio_validators", _request_validators)[1].validate(scope)
 
     # From here on, Connexion 3.3.0's code unchanged (content type, then the body if the operation has one).
     headers = scope["headers"]
@@ -233,15 +248,16 @@ def _response_plan(self: ResponseValidationOperation, status: str, mime_type: st
     return plan
 
 
+def _produced(self: ResponseValidationOperation) -> MediaTypeDict:
+    return MediaTypeDict([(p.lower(), None) for p in self._operation.produces])
+
+
 def _validate_produced(self: ResponseValidationOperation, mime_type: str) -> None:
     """validate_mime_type of 3.3.0 with the MediaTypeDict of `produces` built once."""
     produces = self._operation.produces
     if not produces:
         return
-    allowed = self.__dict__.get("_music_studio_produces")
-    if allowed is None:
-        allowed = self.__dict__["_music_studio_produces"] = MediaTypeDict([(p.lower(), None) for p in produces])
-    if mime_type.lower() not in allowed:
+    if mime_type.lower() not in _kept(self, "_music_studio_produces", _produced):
         raise NonConformingResponseHeaders(detail=f"Invalid Response Content-type ({mime_type}), expected {produces}")
 
 
@@ -339,9 +355,7 @@ def _direct_call_for(operation: AsyncOperation) -> _DirectCall | None:
 
 async def _operation_call(self: AsyncOperation, scope: Scope, receive: Receive, send: Send) -> None:
     """AsyncOperation.__call__ of 3.3.0, with arguments bound directly where that is exact."""
-    if "_music_studio_direct" not in self.__dict__:
-        self.__dict__["_music_studio_direct"] = _direct_call_for(self)
-    direct: _DirectCall | None = self.__dict__["_music_studio_direct"]
+    direct = _kept(self, "_music_studio_direct", _direct_call_for)
     response = await (direct(scope) if direct is not None else self.fn())
     await response(scope, receive, send)
 
@@ -377,12 +391,14 @@ def _fixed_paths(routes: t.Sequence[BaseRoute], prefix: str = "") -> _FixedPaths
     return _FixedPaths(frozenset(exact), tuple(prefixes))
 
 
+def _swagger_paths(self: SwaggerUIMiddleware) -> _FixedPaths | None:
+    return _fixed_paths(self.router.routes)  # every route is added before the first request
+
+
 async def _swagger_ui_call(self: SwaggerUIMiddleware, scope: Scope, receive: Receive, send: Send) -> None:
     """SwaggerUIMiddleware.__call__ of 3.3.0, routing only requests its routes could match."""
     if scope["type"] == "http":
-        if "_music_studio_paths" not in self.__dict__:  # the routes are all added before the first request
-            self.__dict__["_music_studio_paths"] = _fixed_paths(self.router.routes)
-        paths: _FixedPaths | None = self.__dict__["_music_studio_paths"]
+        paths = _kept(self, "_music_studio_paths", _swagger_paths)
         if paths is not None and not paths.may_match(get_route_path(scope)):
             original = dict(scope)
             scope.setdefault("router", self.router)
@@ -400,7 +416,7 @@ class _HeaderKeyCheck(t.NamedTuple):
 def _header_key_check(operation: SecurityOperation) -> _HeaderKeyCheck | None:
     """The direct check for an operation secured by one header API key (module docstring, 9), else None."""
     factory = operation.security_handler_factory
-    if len(operation.security) != 1 or len(operation.security[0]) != 1:
+    if not operation.security or len(operation.security) != 1 or len(operation.security[0]) != 1:
         return None
     ((name, required_scopes),) = operation.security[0].items()
     scheme = operation.security_schemes.get(name) or {}
@@ -422,9 +438,7 @@ def _header_key_check(operation: SecurityOperation) -> _HeaderKeyCheck | None:
 
 async def _security_call(self: SecurityOperation, scope: Scope, receive: Receive, send: Send) -> None:
     """SecurityOperation.__call__ of 3.3.0, checking a lone header API key directly (module docstring, 9)."""
-    if "_music_studio_check" not in self.__dict__:
-        self.__dict__["_music_studio_check"] = _header_key_check(self) if self.security else None
-    check: _HeaderKeyCheck | None = self.__dict__["_music_studio_check"]
+    check = _kept(self, "_music_studio_check", _header_key_check)
     key = None
     if check is not None:
         for name, value in scope["headers"]:
