@@ -32,19 +32,12 @@ from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench.get_job_inprocess import Harness, seeded_environment  # noqa: E402
+from tests.connexion_stack import middleware, operations  # noqa: E402
 
 OPERATION = "handlers.generations.get_generation"
 
 
-def _routed(app: Any, kind: type) -> Any:
-    """The per-operation object of GET job in the app's middleware of this kind."""
-    stack = app.middleware.middleware_stack
-    (middleware,) = [m for m in stack if isinstance(m, kind)]
-    (operation,) = [api.operations[OPERATION] for apis in middleware.apis.values() for api in apis]
-    return operation
-
-
-def switch_off(app: Any, lever: str) -> None:
+def switch_off(app: Any, services: Any, lever: str) -> None:
     from connexion.middleware.request_validation import RequestValidationMiddleware
     from connexion.middleware.security import SecurityMiddleware
     from connexion.middleware.swagger_ui import SwaggerUIMiddleware
@@ -52,19 +45,17 @@ def switch_off(app: Any, lever: str) -> None:
     from music_studio.db import prepared
 
     if lever == "direct":
-        (operation,) = [api.operations[OPERATION] for apis in app._middleware_app.apis.values() for api in apis]
-        operation.__dict__["_music_studio_direct"] = None
+        operations(app._middleware_app)[OPERATION].__dict__["_music_studio_direct"] = None
     elif lever == "security":
-        _routed(app, SecurityMiddleware).__dict__["_music_studio_check"] = None
+        operations(middleware(app, SecurityMiddleware))[OPERATION].__dict__["_music_studio_check"] = None
     elif lever == "swagger":
-        (swagger,) = [m for m in app.middleware.middleware_stack if isinstance(m, SwaggerUIMiddleware)]
-        swagger.__dict__["_music_studio_paths"] = None
+        middleware(app, SwaggerUIMiddleware).__dict__["_music_studio_paths"] = None
     elif lever == "params":
-        _routed(app, RequestValidationMiddleware).__dict__["_music_studio_validators"][1]._path_only = None
+        validation = operations(middleware(app, RequestValidationMiddleware))[OPERATION]
+        validation.__dict__["_music_studio_validators"][1]._path_only = None
     elif lever == "held":
-        engine = app.services_for_bench.db
         original: Callable[[Any], Any] = prepared._held_sqlite_connection
-        prepared._held_sqlite_connection = lambda e: None if e is engine else original(e)  # type: ignore[assignment]
+        prepared._held_sqlite_connection = lambda e: None if e is services.db else original(e)  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown lever {lever!r}")
 
@@ -82,14 +73,12 @@ async def measure(args: argparse.Namespace) -> None:
         harnesses = []
         for _ in range(2):
             services = Services.from_settings(Settings.from_env())
-            app = create_app(services=services)
-            app.services_for_bench = services  # type: ignore[attr-defined]
-            harness = Harness(app, path, seed.key)
+            harness = Harness(create_app(services=services), path, seed.key)
             await harness.start()
             await harness.cpu_us(50)  # every lazily built plan exists now
-            harnesses.append(harness)
-        with_lever, without_lever = harnesses
-        switch_off(without_lever.app, lever)
+            harnesses.append((harness, services))
+        (with_lever, _), (without_lever, its_services) = harnesses
+        switch_off(without_lever.app, its_services, lever)
         await without_lever.cpu_us(50)
         ratios, ons, offs = [], [], []
         for round_ in range(args.rounds):

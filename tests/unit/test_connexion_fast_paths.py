@@ -18,6 +18,7 @@ from connexion.middleware.security import SecurityMiddleware, SecurityOperation
 from starlette.testclient import TestClient
 
 from music_studio.http import connexion_patches
+from tests.connexion_stack import middleware, operations
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -164,14 +165,11 @@ def _headers(response: Any) -> list[tuple[str, str]]:
 
 
 def _operations(app: Any) -> dict[str, Any]:
-    """The AsyncOperation objects of a Connexion AsyncApp, by operation id."""
-    asgi_app = app._middleware_app
-    return {name: op for apis in asgi_app.apis.values() for api in apis for name, op in api.operations.items()}
+    return operations(app._middleware_app)
 
 
 def _security_operations(app: Any) -> dict[str, SecurityOperation]:
-    (middleware,) = [m for m in app.middleware.middleware_stack if isinstance(m, SecurityMiddleware)]
-    return {name: op for apis in middleware.apis.values() for api in apis for name, op in api.operations.items()}
+    return operations(middleware(app, SecurityMiddleware))
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Key": "bad"}, {"X-Key": "forbidden"}, {"X-Key": "uid"}, {"x-key": "good"}])

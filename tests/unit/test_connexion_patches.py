@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from music_studio.http import connexion_patches
 from music_studio.services import Services
 from tests.conftest import client_with
+from tests.connexion_stack import middleware, operations
 
 
 def test_connexion_is_the_pinned_version() -> None:
@@ -108,8 +109,7 @@ def test_extract_content_type_answers_like_connexion(headers: object) -> None:
 
 
 def _swagger_middleware(client: TestClient) -> SwaggerUIMiddleware:
-    stack = client.app.middleware.middleware_stack  # type: ignore[attr-defined]  # built by the lifespan
-    (found,) = [app for app in stack if isinstance(app, SwaggerUIMiddleware)]
+    found: SwaggerUIMiddleware = middleware(client.app, SwaggerUIMiddleware)
     return found
 
 
@@ -165,15 +165,14 @@ def test_the_polling_route_takes_every_fast_path(client: TestClient, make_caller
     caller = make_caller("org_a", "usr_a1")
     response = client.get(f"/v1/music/{caller.org}/generations/mgen_0123456789ab", headers=caller.headers)
     assert response.status_code == 404
-    stack = client.app.middleware.middleware_stack  # type: ignore[attr-defined]
     operation_id = "handlers.generations.get_generation"
-    (security,) = [m for m in stack if isinstance(m, SecurityMiddleware)]
-    (validation,) = [m for m in stack if isinstance(m, RequestValidationMiddleware)]
-    asgi_app = client.app._middleware_app  # type: ignore[attr-defined]
 
-    def operation(middleware: Any) -> Any:
-        (found,) = [api.operations[operation_id] for apis in middleware.apis.values() for api in apis]
-        return found
+    def operation(routed: Any) -> Any:
+        return operations(routed)[operation_id]
+
+    security = middleware(client.app, SecurityMiddleware)
+    validation = middleware(client.app, RequestValidationMiddleware)
+    asgi_app = client.app._middleware_app  # type: ignore[attr-defined]
 
     assert operation(security).__dict__["_music_studio_check"] is not None
     assert operation(validation).__dict__["_music_studio_validators"][1]._path_only is not None
