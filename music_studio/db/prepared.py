@@ -86,7 +86,7 @@ class PreparedRead:
                 else:
                     one = cursor.fetchone()
                     raw = [] if one is None else [one]
-                processors = plan.processors or plan.processors_for(cursor.description)
+                processors = plan.processors_for(cursor.description)
             finally:
                 cursor.close()
         finally:
