@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from connexion.exceptions import NonConformingResponseBody
+from connexion.exceptions import BadRequestProblem, ExtraParameterProblem, NonConformingResponseBody
 
 from music_studio.http.compiled_validation import (
     CompiledJSONResponseBodyValidator,
@@ -87,3 +87,34 @@ def test_parameters_keep_connexion_messages() -> None:
     error = CompiledParameterValidator.validate_parameter("path", "mgen_nope", param)
     assert error is not None and "does not match" in error
     assert CompiledParameterValidator.validate_parameter("path", None, param) == "Missing path parameter 'job_id'"
+
+
+PATH_ONLY = [
+    {
+        "name": "organization_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^org_[a-z]+$"},
+    },
+    {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 8}},
+]
+
+
+def _scope(query: bytes = b"", **path: str) -> dict[str, object]:
+    return {"type": "http", "path": "/", "query_string": query, "headers": [], "path_params": path}
+
+
+def test_path_only_parameters_are_checked_without_the_uri_parser() -> None:
+    validator = CompiledParameterValidator(PATH_ONLY, uri_parser=None, strict_validation=True)
+    validator.validate(_scope(organization_id="org_a", job_id="mgen_1"))  # uri_parser=None: never consulted
+    for bad in ({"organization_id": "org_A", "job_id": "x"}, {"organization_id": "org_a", "job_id": "x" * 9}, {}):
+        with pytest.raises(BadRequestProblem):
+            validator.validate(_scope(**bad))
+
+
+def test_a_query_string_or_other_parameters_take_connexions_path() -> None:
+    validator = CompiledParameterValidator(PATH_ONLY, uri_parser=None, strict_validation=True)
+    with pytest.raises(ExtraParameterProblem):  # Connexion's own path, which refuses the unknown name
+        validator.validate(_scope(b"x=1", organization_id="org_a", job_id="mgen_1"))
+    with_query = [*PATH_ONLY, {"name": "limit", "in": "query", "schema": {"type": "integer"}}]
+    assert CompiledParameterValidator(with_query, uri_parser=None)._path_only is None

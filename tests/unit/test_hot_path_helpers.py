@@ -6,11 +6,9 @@ import gc
 from datetime import UTC, datetime
 
 import pytest
-from connexion.exceptions import BadRequestProblem, ExtraParameterProblem
 from starlette.testclient import TestClient
 
 from music_studio.db.connection import load_json
-from music_studio.http.compiled_validation import CompiledParameterValidator
 from music_studio.representations import timestamp
 
 
@@ -27,37 +25,6 @@ def test_json_columns_read_like_json_loads() -> None:
 def test_timestamps_are_rfc3339_seconds(value: datetime) -> None:
     assert timestamp(value) == value.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert timestamp(None) is None
-
-
-PATH_ONLY = [
-    {
-        "name": "organization_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^org_[a-z]+$"},
-    },
-    {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 8}},
-]
-
-
-def _scope(query: bytes = b"", **path: str) -> dict[str, object]:
-    return {"type": "http", "path": "/", "query_string": query, "headers": [], "path_params": path}
-
-
-def test_path_only_parameters_are_checked_without_the_uri_parser() -> None:
-    validator = CompiledParameterValidator(PATH_ONLY, uri_parser=None, strict_validation=True)
-    validator.validate(_scope(organization_id="org_a", job_id="mgen_1"))  # uri_parser=None: never consulted
-    for bad in ({"organization_id": "org_A", "job_id": "x"}, {"organization_id": "org_a", "job_id": "x" * 9}, {}):
-        with pytest.raises(BadRequestProblem):
-            validator.validate(_scope(**bad))
-
-
-def test_a_query_string_or_other_parameters_take_connexions_path() -> None:
-    validator = CompiledParameterValidator(PATH_ONLY, uri_parser=None, strict_validation=True)
-    with pytest.raises(ExtraParameterProblem):  # Connexion's own path, which refuses the unknown name
-        validator.validate(_scope(b"x=1", organization_id="org_a", job_id="mgen_1"))
-    with_query = [*PATH_ONLY, {"name": "limit", "in": "query", "schema": {"type": "integer"}}]
-    assert CompiledParameterValidator(with_query, uri_parser=None)._path_only is None
 
 
 def test_the_start_up_heap_is_frozen(client: TestClient) -> None:
